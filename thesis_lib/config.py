@@ -1,0 +1,106 @@
+"""Device, budget and training configuration, validated on creation.
+
+The budget decides how long the chapters train: ``full`` is the thesis's own setting
+(Algorithm 1: 1000 epochs), ``quick`` runs the same code with far fewer epochs so that a
+2-core CPU executes the whole book in minutes. CUDA present: ``full``; otherwise ``quick``;
+the environment variable ``THESIS_BUDGET=quick|full`` overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any
+
+import torch
+
+BUDGETS = ("quick", "full")
+OPTIMIZERS = ("adam", "sgd")
+
+
+def _choice(name: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}")
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}={value!r} is not allowed; it must be a positive integer")
+
+
+def _positive_float(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
+        raise ValueError(f"{name}={value!r} is not allowed; it must be a positive number")
+
+
+def default_device() -> torch.device:
+    """CUDA if present, else Apple's MPS where available, else the CPU.
+
+    ``THESIS_DEVICE`` (``cpu``, ``cuda``, ``mps``) overrides the choice.
+    """
+    forced = os.environ.get("THESIS_DEVICE")
+    if forced:
+        _choice("THESIS_DEVICE", forced, ("cpu", "cuda", "mps"))
+        return torch.device(forced)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def active_budget(device: torch.device | None = None) -> str:
+    """``THESIS_BUDGET`` if set, else ``full`` on CUDA and ``quick`` elsewhere."""
+    forced = os.environ.get("THESIS_BUDGET")
+    if forced:
+        _choice("THESIS_BUDGET", forced, BUDGETS)
+        return forced
+    device = device or default_device()
+    return "full" if device.type == "cuda" else "quick"
+
+
+def pick(quick: Any, full: Any, budget: str | None = None) -> Any:
+    """The value for the active budget: ``pick(quick=5, full=1000)``."""
+    budget = budget or active_budget()
+    _choice("budget", budget, BUDGETS)
+    return full if budget == "full" else quick
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """How a model is trained; every field is checked when the object is made.
+
+    ``epochs`` is the budget-dependent part; every other field identifies the experiment.
+    """
+
+    epochs: int
+    batch_size: int
+    lr: float
+    optimizer: str = "adam"
+    seed: int = 0
+    adam_eps: float = 1e-8
+
+    def __post_init__(self) -> None:
+        _positive_int("epochs", self.epochs)
+        _positive_int("batch_size", self.batch_size)
+        _positive_float("lr", self.lr)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed={self.seed!r} is not allowed; it must be a non-negative integer")
+        _positive_float("adam_eps", self.adam_eps)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python's, NumPy's and PyTorch's random sources; return a CPU generator with that seed."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)

@@ -1,0 +1,186 @@
+import os
+import pickle
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from thesis_lib.config import TrainConfig
+from thesis_lib.data import load_mnist
+from thesis_lib.train import CheckpointError, History, evaluate, fit, load_checkpoint, load_or_train, save_atomic
+
+
+def classifier() -> nn.Module:
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+def cross_entropy(model, x, y):
+    return F.cross_entropy(model(x), y)
+
+
+def small_mnist(n=2000):
+    train = load_mnist("train")
+    return train.images[:n], train.labels[:n]
+
+
+CFG = TrainConfig(epochs=3, batch_size=100, lr=1e-3, seed=7)
+
+
+def test_loss_goes_down_on_real_mnist_in_a_few_hundred_steps():
+    train, test = load_mnist("train"), load_mnist("test")
+    torch.manual_seed(0)
+    model = classifier()
+    before = evaluate(model, cross_entropy, test.images[:2000], test.labels[:2000])
+    config = TrainConfig(epochs=1, batch_size=64, lr=1e-3)  # 300 steps
+    history = fit(model, cross_entropy, train.images[:19_200], train_y=train.labels[:19_200], config=config,
+                  test_x=test.images[:2000], test_y=test.labels[:2000], device="cpu")
+    assert before > 2.0 and history.test[-1] < 0.6 * before
+    accuracy = (model(test.images[:2000].float() / 255).argmax(1) == test.labels[:2000]).float().mean()
+    assert accuracy > 0.85
+
+
+def _run(config=CFG, **kwargs):
+    x, y = small_mnist()
+    torch.manual_seed(0)
+    model = classifier()
+    history = fit(model, cross_entropy, x, train_y=y, config=config, test_x=x[:500], test_y=y[:500],
+                  device="cpu", **kwargs)
+    return model, history
+
+
+def test_same_seed_gives_the_same_losses():
+    _, a = _run()
+    _, b = _run()
+    _, c = _run(TrainConfig(epochs=3, batch_size=100, lr=1e-3, seed=8))
+    assert a.train == b.train and a.test == b.test
+    assert a.train != c.train
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(tmp_path):
+    model_a, whole = _run()
+    path = tmp_path / "run.pt"
+
+    def stop_after_two(epoch, history):
+        if epoch == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        _run(checkpoint=path, on_epoch_end=stop_after_two)
+    assert load_checkpoint(path)["history"]["epochs"] == 2
+    model_b, resumed = _run(checkpoint=path)
+    assert resumed.epochs == CFG.epochs and resumed.origin == "resumed after epoch 2"
+    assert resumed.train == whole.train and resumed.test == whole.test
+    for p, q in zip(model_a.parameters(), model_b.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_killed_process_loses_at_most_one_epoch(tmp_path):
+    """SIGKILL a real training process mid-run; the resumed run finishes all epochs."""
+    path = tmp_path / "killed.pt"
+    script = textwrap.dedent(f"""
+        import sys, time, torch
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_train import _run
+        from thesis_lib.config import TrainConfig
+        _run(TrainConfig(epochs=50, batch_size=100, lr=1e-3, seed=7), checkpoint={str(path)!r},
+             on_epoch_end=lambda e, h: time.sleep(0.2))
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "THESIS_PROGRESS": "off"})
+    deadline = time.time() + 120
+    while time.time() < deadline and not (path.exists() and load_checkpoint(path)["history"]["epochs"] >= 2):
+        time.sleep(0.1)
+    proc.kill()
+    proc.wait()
+    saved = load_checkpoint(path)["history"]["epochs"]
+    assert 2 <= saved < 50
+    config = TrainConfig(epochs=saved + 1, batch_size=100, lr=1e-3, seed=7)
+    _, resumed = _run(config, checkpoint=path)
+    assert resumed.epochs == saved + 1 and len(resumed.train) == saved + 1
+    assert not list(tmp_path.glob("*.tmp")), "no half-written checkpoint may be left behind"
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("touch pwned",))
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_checkpoint_with_a_pickled_object_is_refused_not_executed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    with open(path, "wb") as fh:
+        pickle.dump({"format": 1, "model": Boom()}, fh)
+    with pytest.raises(CheckpointError, match="refused to load"):
+        load_checkpoint(path)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_tampered_checkpoint_is_refused(tmp_path):
+    path = tmp_path / "run.pt"
+    _run(TrainConfig(epochs=1, batch_size=100, lr=1e-3), checkpoint=path)
+    raw = path.read_bytes()
+    path.write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(CheckpointError, match="refused to load"):
+        load_checkpoint(path)
+
+
+def test_checkpoint_of_another_configuration_is_refused(tmp_path):
+    path = tmp_path / "run.pt"
+    _run(TrainConfig(epochs=1, batch_size=100, lr=1e-3), checkpoint=path, key="aaaa")
+    with pytest.raises(CheckpointError, match="belongs to configuration 'aaaa', not 'bbbb'"):
+        _run(checkpoint=path, key="bbbb")
+
+
+def test_load_or_train_trains_once_then_loads_from_the_cache(cache):
+    x, y = small_mnist(1000)
+    config = TrainConfig(epochs=2, batch_size=100, lr=1e-3)
+    m1, h1 = load_or_train("test-clf", classifier, cross_entropy, config, x, y, x[:200], y[:200], device="cpu")
+    m2, h2 = load_or_train("test-clf", classifier, cross_entropy, config, x, y, x[:200], y[:200], device="cpu")
+    assert h1.origin == "trained" and h2.origin == "cache"
+    assert h1.train == h2.train and h1.extra["budget"] in ("quick", "full")
+    for p, q in zip(m1.parameters(), m2.parameters()):
+        assert torch.equal(p, q)
+    _, h3 = load_or_train("test-clf", classifier, cross_entropy, config, x[:900], y[:900], device="cpu")
+    assert h3.origin == "trained", "other data must not hit the cache"
+    assert len(list(cache.glob("test-clf-*.pt"))) == 2
+
+
+def test_lambda_objective_is_refused(cache):
+    x, y = small_mnist(100)
+    with pytest.raises(ValueError, match="objective=.*<lambda>.*named module-level function"):
+        load_or_train("x", classifier, lambda m, a, b: m(a).sum(), CFG, x, y)
+
+
+def test_unwritable_cache_gives_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("THESIS_CACHE", str(blocker / "cache"))
+    x, y = small_mnist(100)
+    with pytest.raises(CheckpointError, match="cannot write a checkpoint into .*THESIS_CACHE"):
+        load_or_train("x", classifier, cross_entropy, TrainConfig(epochs=1, batch_size=50, lr=1e-3), x, y,
+                      device="cpu")
+    assert blocker.read_text() == "a file where the cache folder should be"
+
+
+def test_save_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "ckpt.pt"
+    save_atomic({"format": 1, "v": torch.ones(2)}, path)
+    with pytest.raises(Exception, match="pickle"):
+        save_atomic({"format": 1, "v": lambda: None}, path)
+    assert torch.equal(load_checkpoint(path)["v"], torch.ones(2))
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_history_round_trips_through_a_checkpoint(tmp_path):
+    path = tmp_path / "run.pt"
+    _, h = _run(TrainConfig(epochs=1, batch_size=100, lr=1e-3), checkpoint=path)
+    assert History(**load_checkpoint(path)["history"]) == h

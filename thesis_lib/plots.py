@@ -1,0 +1,44 @@
+"""Shared plotting helpers: image grids and the provenance line every figure caption carries."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+
+from .train import History
+
+
+def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None = None, ax=None,
+                cmap: str = "gray", size: float = 1.2):
+    """Show a batch of grey images ([n, H, W] or [n, H*W] for square images) as a grid.
+
+    Returns the figure. Pixel values are shown on their own scale (uint8 0–255 or floats 0–1).
+    """
+    images = images.detach().cpu()
+    if images.ndim == 2:
+        side = int(round(images.shape[1] ** 0.5))
+        images = images.reshape(len(images), side, side)
+    n = len(images)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    vmax = 255 if images.dtype == torch.uint8 else 1.0
+    if ax is None:
+        fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if titles else 0)),
+                                 squeeze=False)
+        axes = axes.ravel()
+    else:
+        fig, axes = ax.flat[0].figure, list(ax.flat)
+    for i, a in enumerate(axes):
+        a.axis("off")
+        if i < n:
+            a.imshow(images[i], cmap=cmap, vmin=0, vmax=vmax)
+            if titles:
+                a.set_title(titles[i], fontsize=8)
+    return fig
+
+
+def provenance(history: History, data: str = "MNIST, 60,000 training images") -> str:
+    """The line a caption carries: budget, device, epochs, data and where the model came from."""
+    budget = history.extra.get("budget", "unknown")
+    return (f"{budget} budget, trained on {history.device}, {history.epochs} epochs, {data}; "
+            f"model source: {history.origin}")

@@ -268,3 +268,39 @@ def load_or_train(name: str, build: Callable[[], nn.Module], objective: Objectiv
     history = fit(model, objective, train_x, config=config, train_y=train_y, test_x=test_x, test_y=test_y,
                   device=device, progress=progress, desc=name, checkpoint=path, key=key)
     return model, history
+
+
+Data = tuple[torch.Tensor, "torch.Tensor | None", "torch.Tensor | None", "torch.Tensor | None"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A named trained model: how to build it, what it minimises, how long, on what data.
+
+    ``config(budget)`` gives the training configuration for ``"quick"`` or ``"full"``;
+    ``data()`` returns ``(train_x, train_y, test_x, test_y)`` (targets may be ``None``).
+    ``make reproduce`` trains every registered experiment at the full budget.
+    """
+
+    name: str
+    build: Callable[[], nn.Module]
+    objective: Objective
+    config: Callable[[str], TrainConfig]
+    data: Callable[[], Data]
+    description: str = ""
+
+    def trained(self, budget: str | None = None, device: torch.device | str | None = None,
+                progress: bool | None = None, use_committed: bool = True) -> tuple[nn.Module, History]:
+        """Load or train this experiment's model at ``budget`` (default: the active budget)."""
+        train_x, train_y, test_x, test_y = self.data()
+        return load_or_train(self.name, self.build, self.objective, self.config(budget or active_budget()),
+                             train_x, train_y, test_x, test_y, device=device, progress=progress,
+                             use_committed=use_committed)
+
+    def metrics(self, model: nn.Module) -> dict[str, float]:
+        """The mean objective on the training and the test data (seeded, in eval mode)."""
+        train_x, train_y, test_x, test_y = self.data()
+        out = {"train_objective": evaluate(model, self.objective, train_x, train_y)}
+        if test_x is not None:
+            out["test_objective"] = evaluate(model, self.objective, test_x, test_y)
+        return out

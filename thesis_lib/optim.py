@@ -1,0 +1,181 @@
+"""Gradient descent, stochastic gradient descent and Adam, written from their update rules.
+
+* Gradient descent (Thm 1.2.4, eq. 1.5; Cor 1.2.6): θ ← θ − γ_t ∂R(θ).
+* Stochastic gradient descent (Thm 1.2.7, eq. 1.6): the same step with the gradient of the
+  loss of one sample i, or the mean over a minibatch, drawn uniformly at random each step.
+* Adam (Kingma & Ba 2015, Algorithm 1, with bias correction).
+
+Both optimisers are ``torch.optim.Optimizer`` subclasses, so they work on any model's
+parameters; the tests check them against ``torch.optim.SGD`` and ``torch.optim.Adam``.
+The gradient of an empirical risk is the mean of the per-sample gradients (Lemma 1.2.5):
+:func:`per_sample_gradients` computes these with ``torch.func``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterable
+
+import torch
+from torch.func import functional_call, grad, vmap
+
+from .risk import Loss, empirical_risk
+
+#: step-size schedules γ_t for a base step γ: name -> (label, factor of γ at step t = 0, 1, 2, ...)
+SCHEDULES: dict[str, tuple[str, Callable[[int], float]]] = {
+    "constant": ("γ", lambda t: 1.0),
+    "inverse": ("γ/(t+1)", lambda t: 1.0 / (t + 1)),
+    "inverse_square": ("γ/(t+1)²", lambda t: 1.0 / (t + 1) ** 2),
+    "inverse_sqrt": ("γ/√(t+1)", lambda t: 1.0 / (t + 1) ** 0.5),
+}
+
+
+def _check_schedule(schedule: str) -> None:
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule={schedule!r} is not allowed; choose one of {', '.join(map(repr, SCHEDULES))}")
+
+
+def step_size(schedule: str, lr: float, t: int) -> float:
+    """γ_t of the named schedule with base step ``lr`` at step ``t`` (counted from 0; an int or a tensor)."""
+    _check_schedule(schedule)
+    return lr * SCHEDULES[schedule][1](t)
+
+
+def _check_lr(lr: float) -> None:
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or math.isinf(lr):
+        raise ValueError(f"lr={lr!r} is not allowed; it must be a positive finite number")
+
+
+class GradientDescent(torch.optim.Optimizer):
+    """θ^(t+1) = θ^(t) − γ_t ∂R(θ^(t)) with γ_t from a schedule (eq. 1.5 and 1.6).
+
+    It is gradient descent when ``.grad`` holds the gradient of the whole empirical risk
+    (Cor 1.2.6) and stochastic gradient descent when it holds that of a sampled minibatch (Thm 1.2.7).
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-2, schedule: str = "constant"):
+        _check_lr(lr)
+        _check_schedule(schedule)
+        super().__init__(params, {"lr": lr, "schedule": schedule})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                t = state.get("step", 0)
+                p.add_(p.grad, alpha=-step_size(group["schedule"], group["lr"], t))
+                state["step"] = t + 1
+        return loss
+
+
+class Adam(torch.optim.Optimizer):
+    """Adam (Kingma & Ba 2015, Algorithm 1): with g_t the gradient at step t = 1, 2, ...,
+
+    m_t = β1 m_{t−1} + (1 − β1) g_t,   v_t = β2 v_{t−1} + (1 − β2) g_t²,
+    m̂_t = m_t / (1 − β1^t),   v̂_t = v_t / (1 − β2^t),   θ_t = θ_{t−1} − α m̂_t / (√v̂_t + ε).
+    """
+
+    def __init__(self, params: Iterable, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8):
+        _check_lr(lr)
+        for name, beta in zip(("betas[0]", "betas[1]"), betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"{name}={beta!r} is not allowed; it must lie in [0, 1)")
+        if not eps > 0:
+            raise ValueError(f"eps={eps!r} is not allowed; it must be positive")
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+                state["step"] += 1
+                t, m, v, g = state["step"], state["m"], state["v"], p.grad
+                m.mul_(beta1).add_(g, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                m_hat = m / (1 - beta1 ** t)
+                v_hat = v / (1 - beta2 ** t)
+                p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
+        return loss
+
+
+def per_sample_gradients(model: torch.nn.Module, loss: Loss, x: torch.Tensor,
+                         y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """∂_θ L(x_i, y_i, f_θ(x_i)) for every sample i: name -> tensor [k, *parameter shape]."""
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    buffers = {name: b.detach() for name, b in model.named_buffers()}
+
+    def sample_loss(theta, xi, yi):
+        prediction = functional_call(model, (theta, buffers), (xi.unsqueeze(0),))
+        return loss(yi.unsqueeze(0), prediction).squeeze(0)
+
+    return vmap(grad(sample_loss), in_dims=(None, 0, 0))(params, x, y)
+
+
+def empirical_risk_gradient(model: torch.nn.Module, loss: Loss, x: torch.Tensor,
+                            y: torch.Tensor) -> dict[str, torch.Tensor]:
+    """∂_θ R_{L,D}(f_θ) by back-propagating the empirical risk (eq. 1.4) itself."""
+    names, params = zip(*model.named_parameters())
+    grads = torch.autograd.grad(empirical_risk(loss, model, x, y), params)
+    return dict(zip(names, grads))
+
+
+def gd_path(f: Callable[[torch.Tensor], torch.Tensor], x0, steps: int, lr: float,
+            schedule: str = "constant") -> torch.Tensor:
+    """Iterates x^(0), ..., x^(steps) of gradient descent (eq. 1.5) on ``f`` from ``x0`` (float64)."""
+    _check_steps(steps)
+    x = torch.tensor(x0, dtype=torch.float64).reshape(-1).requires_grad_(True)
+    optimizer = GradientDescent([x], lr=lr, schedule=schedule)
+    path = [x.detach().clone()]
+    for _ in range(steps):
+        optimizer.zero_grad()
+        f(x).backward()
+        optimizer.step()
+        path.append(x.detach().clone())
+    return torch.stack(path)
+
+
+def sgd_path(sample_risk: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], k: int, x0, steps: int,
+             lr: float, schedule: str = "constant", batch_size: int = 1,
+             generator: torch.Generator | None = None) -> torch.Tensor:
+    """Iterates of stochastic gradient descent (eq. 1.6) from ``x0`` (float64).
+
+    Each step draws ``batch_size`` indices uniformly from {0, ..., k−1} (independently, with
+    replacement) and follows the gradient of ``sample_risk(x, indices)``, the mean loss of
+    those samples; ``batch_size=1`` is the single-sample rule of Thm 1.2.7.
+    """
+    _check_steps(steps)
+    if not isinstance(batch_size, int) or not 1 <= batch_size:
+        raise ValueError(f"batch_size={batch_size!r} is not allowed; it must be a positive integer")
+    x = torch.tensor(x0, dtype=torch.float64).reshape(-1).requires_grad_(True)
+    optimizer = GradientDescent([x], lr=lr, schedule=schedule)
+    indices = torch.randint(k, (steps, batch_size), generator=generator)
+    path = [x.detach().clone()]
+    for idx in indices:
+        optimizer.zero_grad()
+        sample_risk(x, idx).backward()
+        optimizer.step()
+        path.append(x.detach().clone())
+    return torch.stack(path)
+
+
+def _check_steps(steps: int) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps={steps!r} is not allowed; it must be a non-negative integer")

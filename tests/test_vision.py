@@ -248,3 +248,28 @@ def test_gaussian_blur_matches_torchvision_in_the_interior():
     x = _rand(1, 16, 16).float()
     ours = V.cross_correlate(x, V.gaussian_kernel(5, 1.2))
     torch.testing.assert_close(ours, gaussian_blur(x, [5, 5], [1.2, 1.2])[:, 2:-2, 2:-2])
+
+
+# --- the kernel explorer -------------------------------------------------------------------------
+
+def test_kernel_explorer_follows_its_entries_and_presets():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from thesis_lib.widgets.kernel import draw_response, kernel_explorer
+
+    images = torch.randint(0, 256, (3, 12, 12), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    explorer = kernel_explorer(images, torch.tensor([4, 1, 7]), preset="Sobel y")
+    torch.testing.assert_close(explorer.kernel(), V.sobel_kernels()[1])
+    explorer.entries[0].value = 2.5
+    explorer.index.value = 2
+    expected = explorer.kernel()
+    assert expected[0, 0] == 2.5
+    torch.testing.assert_close(explorer.response(), F.conv2d(images[2].float()[None, None], expected[None, None])[0, 0])
+    explorer.preset.value = "identity"
+    torch.testing.assert_close(explorer.response(), images[2, 1:-1, 1:-1].float())
+    with pytest.raises(ValueError, match=r"preset='emboss' is not allowed"):
+        kernel_explorer(images, preset="emboss")
+    fig = draw_response(images[0], V.box_kernel(3))
+    torch.testing.assert_close(torch.as_tensor(fig.axes[2].images[0].get_array()).float(),
+                               F.avg_pool2d(images[0].float()[None], 3, stride=1)[0])

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from thesis_lib.divergences import bernoulli_entropy
-from thesis_lib.losses import (bce_mean, bce_sum, classification_bce, mse_mean, mse_sum, reconstruction_bce,
-                               reconstruction_mse, reconstruction_mse_sum)
+from thesis_lib.losses import (bce_mean, bce_sum, mse_mean, mse_sum, reconstruction_bce, reconstruction_mse,
+                               reconstruction_mse_sum)
 
 shapes = st.tuples(st.integers(1, 5), st.integers(1, 7), st.integers(1, 7)).map(
     lambda s: s if s[2] % 2 else (s[0], s[1] * s[2]))  # [B, M, N] or the flattened [B, MN]
@@ -104,15 +104,6 @@ def test_objectives_flatten_row_major_and_match_torch():
                                F.mse_loss(0.5 * flat, flat, reduction="sum") / 3)
     torch.testing.assert_close(reconstruction_bce(model, x, None), F.binary_cross_entropy(0.5 * flat, flat))
     torch.testing.assert_close(reconstruction_mse(model, flat, None), reconstruction_mse(model, x, None))
-
-
-def test_classification_bce_against_torch():
-    g = torch.Generator().manual_seed(0)
-    x, y = torch.randn(10, 2, generator=g), torch.randint(0, 2, (10,), generator=g)
-    model = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
-    torch.testing.assert_close(classification_bce(model, x, y), F.binary_cross_entropy(model(x)[:, 0], y.float()))
-    with pytest.raises(ValueError, match="y=None"):
-        classification_bce(model, x, None)
 
 
 @pytest.mark.parametrize("call, match", [

@@ -106,10 +106,3 @@ def reconstruction_bce(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None
     flat, out = _reconstruct(model, x)
     return bce_mean(flat, out)
 
-
-def classification_bce(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """BCE for binary classification (Remark 2.2.3): ``model(x)`` is P(y = 1 | x), ``y`` holds 0/1 labels."""
-    if y is None:
-        raise ValueError("y=None is not allowed; classification_bce needs the 0/1 labels of the batch")
-    prob = model(x).reshape(len(x), 1)
-    return bce_mean(y.reshape(len(y), 1).to(prob.dtype), prob)

@@ -1,0 +1,166 @@
+"""Activations (Def 1.1.1, Ex 1.1.2) against torch.nn.functional and autograd."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from thesis_lib.activations import (ACTIVATION_NAMES, Activation, activation, check_activation, identity,
+                                    identity_derivative, leaky_relu, leaky_relu_derivative, relu, relu_derivative,
+                                    resolve, sigmoid, sigmoid_derivative)
+from thesis_lib.widgets.activations import activation_explorer, activation_figure, plot_activation
+
+SPECIAL = [0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0, 89.0, -89.0, 100.0, -100.0, 745.0, -745.0, 1e4, -1e4]
+reals = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+inputs = st.lists(reals, min_size=1, max_size=40).map(lambda v: v + SPECIAL)
+alphas = st.floats(min_value=-3.0, max_value=3.0, allow_nan=False)
+dtypes = st.sampled_from([torch.float32, torch.float64])
+fast = settings(max_examples=60, deadline=None)
+
+
+def autograd_slope(f, t):
+    t = t.clone().requires_grad_(True)
+    (g,) = torch.autograd.grad(f(t).sum(), t)
+    return g
+
+
+def close(a, b, dtype):
+    tol = dict(rtol=1e-6, atol=1e-7) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-300)
+    return torch.allclose(a, b, **tol)
+
+
+@fast
+@given(inputs, dtypes)
+def test_relu_matches_torch_value_and_slope(values, dtype):
+    t = torch.tensor(values, dtype=dtype)
+    assert torch.equal(relu(t), F.relu(t))
+    assert torch.equal(relu_derivative(t), autograd_slope(F.relu, t))
+    assert torch.equal(autograd_slope(relu, t), autograd_slope(F.relu, t))
+
+
+@fast
+@given(inputs, alphas, dtypes)
+def test_leaky_relu_matches_torch_value_and_slope(values, alpha, dtype):
+    t = torch.tensor(values, dtype=dtype)
+    reference = lambda s: F.leaky_relu(s, negative_slope=alpha)  # noqa: E731
+    assert close(leaky_relu(t, alpha), reference(t), dtype)
+    assert close(leaky_relu_derivative(t, alpha), autograd_slope(reference, t), dtype)
+    assert close(autograd_slope(lambda s: leaky_relu(s, alpha), t), autograd_slope(reference, t), dtype)
+
+
+@fast
+@given(inputs, dtypes)
+def test_sigmoid_matches_torch_and_is_stable_for_large_t(values, dtype):
+    t = torch.tensor(values, dtype=dtype)
+    value, slope = sigmoid(t), autograd_slope(sigmoid, t)
+    assert torch.isfinite(value).all() and torch.isfinite(slope).all()
+    assert ((value >= 0) & (value <= 1)).all()
+    assert close(value, torch.sigmoid(t), dtype)
+    exact_slope = torch.sigmoid(t) * torch.sigmoid(-t)  # the identity σ' = σ(t)σ(-t), free of cancellation
+    assert close(sigmoid_derivative(t), exact_slope, dtype)
+    assert close(slope, exact_slope, dtype)
+    # torch's own autograd uses σ(1 - σ), which rounds to 0 for large t: compare absolutely
+    assert torch.allclose(slope, autograd_slope(torch.sigmoid, t), rtol=0, atol=torch.finfo(dtype).eps)
+
+
+def test_sigmoid_closed_form_values():
+    t = torch.tensor([0.0, math.log(3.0), -math.log(3.0)], dtype=torch.float64)
+    assert torch.allclose(sigmoid(t), torch.tensor([0.5, 0.75, 0.25], dtype=torch.float64))
+    assert torch.allclose(sigmoid_derivative(t), torch.tensor([0.25, 0.1875, 0.1875], dtype=torch.float64))
+
+
+@fast
+@given(inputs)
+def test_identity_and_its_derivative(values):
+    t = torch.tensor(values, dtype=torch.float64)
+    assert torch.equal(identity(t), t)
+    assert torch.equal(identity_derivative(t), autograd_slope(identity, t))
+
+
+@fast
+@given(inputs, st.sampled_from(ACTIVATION_NAMES), st.floats(min_value=0.0, max_value=1.0))
+def test_kernel_the_networks_run_equals_the_formula(values, name, alpha):
+    t = torch.tensor(values, dtype=torch.float64)
+    act = activation(name, alpha)
+    assert torch.allclose(act(t), act.formula(t), rtol=1e-12, atol=1e-300)
+    assert torch.allclose(autograd_slope(act, t), act.derivative(t), rtol=1e-12, atol=1e-16)
+
+
+def test_leaky_relu_alpha_zero_is_relu_and_alpha_one_is_identity():
+    t = torch.linspace(-3, 3, 61)
+    assert torch.equal(activation("leaky_relu", 0.0)(t), F.relu(t))
+    assert torch.equal(activation("leaky_relu", 1.0)(t), t)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), "0.1", True, None])
+def test_bad_alpha_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="alpha="):
+        activation("leaky_relu", bad)
+
+
+def test_unknown_name_is_a_clear_error_listing_the_choices():
+    with pytest.raises(ValueError, match=r"activation='tanhh' is not allowed; choose one of 'relu', 'leaky_relu'"):
+        resolve("tanhh")
+    with pytest.raises(ValueError, match="activation=3"):
+        resolve(3)
+
+
+def test_resolve_accepts_names_activations_and_callables():
+    name, phi = resolve("sigmoid")
+    assert name == "sigmoid" and isinstance(phi, Activation)
+    assert resolve(torch.tanh) == ("tanh", torch.tanh)
+    act = activation("leaky_relu", 0.2)
+    assert resolve(act) == ("leaky_relu(alpha=0.2)", act)
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_named_activations_pass_the_def_1_1_1_check(name):
+    assert check_activation(activation(name, 0.1).formula).is_activation
+
+
+def test_check_rejects_constants_and_jumps_and_accepts_non_lipschitz():
+    constant = check_activation(lambda t: torch.full_like(t, 0.7))
+    assert not constant.non_constant and constant.continuous and not constant.is_activation
+    heaviside = check_activation(lambda t: (t > 0.123).to(t.dtype))
+    assert heaviside.non_constant and not heaviside.continuous
+    assert heaviside.max_step_fine == pytest.approx(1.0)
+    assert check_activation(lambda t: t.abs().sqrt()).is_activation
+
+
+@pytest.mark.parametrize("kwargs", [dict(low=1.0, high=0.0), dict(low=float("nan")), dict(points=2)])
+def test_check_bad_grid_is_a_clear_error(kwargs):
+    with pytest.raises(ValueError, match="is not allowed"):
+        check_activation(relu, **kwargs)
+
+
+def test_plot_activation_draws_formula_and_derivative():
+    fig, axes = plt.subplots(1, 2)
+    plot_activation(axes, "leaky_relu", alpha=0.3, points=101)
+    t, y = (torch.as_tensor(a) for a in axes[0].lines[0].get_data())
+    assert torch.allclose(y, F.leaky_relu(t, 0.3))
+    t, dy = (torch.as_tensor(a) for a in axes[1].lines[0].get_data())
+    assert torch.allclose(dy, torch.where(t > 0, 1.0, 0.3).double())
+    plt.close(fig)
+    fig = activation_figure()
+    assert len(fig.axes) == 6
+    plt.close(fig)
+
+
+def test_explorer_enables_the_slope_only_for_leaky_relu():
+    box = activation_explorer()
+    choice, slope = box.children[0].children
+    assert set(choice.options) == set(ACTIVATION_NAMES) and not slope.disabled
+    choice.value = "sigmoid"
+    assert slope.disabled
+    choice.value = "leaky_relu"
+    slope.value = 0.5
+    assert not slope.disabled
+    plt.close("all")

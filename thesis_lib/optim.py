@@ -141,7 +141,7 @@ def gd_path(f: Callable[[torch.Tensor], torch.Tensor], x0, steps: int, lr: float
             schedule: str = "constant") -> torch.Tensor:
     """Iterates x^(0), ..., x^(steps) of gradient descent (eq. 1.5) on ``f`` from ``x0`` (float64)."""
     _check_steps(steps)
-    x = torch.tensor(x0, dtype=torch.float64).reshape(-1).requires_grad_(True)
+    x = _start(x0, flat=True)
     optimizer = GradientDescent([x], lr=lr, schedule=schedule)
     path = [x.detach().clone()]
     for _ in range(steps):
@@ -155,18 +155,20 @@ def gd_path(f: Callable[[torch.Tensor], torch.Tensor], x0, steps: int, lr: float
 def sgd_path(sample_risk: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], k: int, x0, steps: int,
              lr: float, schedule: str = "constant", batch_size: int = 1,
              generator: torch.Generator | None = None) -> torch.Tensor:
-    """Iterates of stochastic gradient descent (eq. 1.6) from ``x0`` (float64).
+    """Iterates of stochastic gradient descent (eq. 1.6) from ``x0`` (float64), shape [steps + 1, *x0.shape].
 
     Each step draws ``batch_size`` indices uniformly from {0, ..., k−1} (independently, with
     replacement) and follows the gradient of ``sample_risk(x, indices)``, the mean loss of
-    those samples; ``batch_size=1`` is the single-sample rule of Thm 1.2.7.
+    those samples; ``batch_size=1`` is the single-sample rule of Thm 1.2.7. An ``x0`` of shape
+    [R, d] runs R independent copies at once: ``indices`` is then [R, batch_size] and
+    ``sample_risk`` must return the sum over the copies of each copy's mean loss.
     """
     _check_steps(steps)
     if not isinstance(batch_size, int) or not 1 <= batch_size:
         raise ValueError(f"batch_size={batch_size!r} is not allowed; it must be a positive integer")
-    x = torch.tensor(x0, dtype=torch.float64).reshape(-1).requires_grad_(True)
+    x = _start(x0)
     optimizer = GradientDescent([x], lr=lr, schedule=schedule)
-    indices = torch.randint(k, (steps, batch_size), generator=generator)
+    indices = torch.randint(k, (steps, *x.shape[:-1], batch_size), generator=generator)
     path = [x.detach().clone()]
     for idx in indices:
         optimizer.zero_grad()
@@ -174,6 +176,11 @@ def sgd_path(sample_risk: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
         optimizer.step()
         path.append(x.detach().clone())
     return torch.stack(path)
+
+
+def _start(x0, flat: bool = False) -> torch.Tensor:
+    x = torch.as_tensor(x0, dtype=torch.float64).detach().clone()
+    return (x.reshape(-1) if flat or x.dim() == 0 else x).requires_grad_(True)
 
 
 def _check_steps(steps: int) -> None:

@@ -1,0 +1,252 @@
+"""Neurons, layers, deep networks, composition, encoders and autoencoders against nn.Linear / nn.Sequential."""
+
+import copy
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from thesis_lib.activations import activation
+from thesis_lib.networks import (Autoencoder, Decoder, DeepNetwork, Encoder, Layer, check_widths, compose, layer,
+                                 layer_by_neurons, mirrored_autoencoder, neuron)
+
+MODULES = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "identity": nn.Identity, "leaky_relu": nn.LeakyReLU}
+names = st.sampled_from(sorted(MODULES))
+dims = st.integers(min_value=1, max_value=7)
+widths_st = st.lists(dims, min_size=2, max_size=6)
+fast = settings(max_examples=40, deadline=None)
+
+
+def reference(net: DeepNetwork, acts) -> nn.Sequential:
+    """nn.Sequential of nn.Linear + activation modules holding copies of the network's weights."""
+    mods = []
+    for (W, b), act in zip(net.theta, acts):
+        lin = nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype)
+        with torch.no_grad():
+            lin.weight.copy_(W)
+            lin.bias.copy_(b)
+        mods += [lin, MODULES[act]()]
+    return nn.Sequential(*mods)
+
+
+@fast
+@given(dims, st.integers(1, 5), names)
+def test_neuron_is_a_one_output_linear_map_then_phi(k, batch, name):
+    lin = nn.Linear(k, 1, dtype=torch.float64)
+    x = torch.randn(batch, k, dtype=torch.float64)
+    expected = MODULES[name]()(lin(x)).squeeze(-1)
+    assert torch.allclose(neuron(x, lin.weight[0], lin.bias[0], name), expected)
+
+
+@fast
+@given(dims, dims, st.integers(1, 5), names)
+def test_layer_matrix_form_and_neuron_form_match_nn_linear(k, m, batch, name):
+    lin = nn.Linear(k, m, dtype=torch.float64)
+    x = torch.randn(batch, k, dtype=torch.float64)
+    expected = MODULES[name]()(lin(x))
+    assert torch.allclose(layer(x, lin.weight, lin.bias, name), expected)
+    assert torch.allclose(layer_by_neurons(x, lin.weight, lin.bias, name), expected)
+
+
+def test_neuron_i_uses_row_i_of_W():
+    W = torch.arange(12.0).reshape(3, 4)
+    b = torch.tensor([1.0, -2.0, 3.0])
+    x = torch.tensor([1.0, 0.0, -1.0, 2.0])
+    out = layer_by_neurons(x, W, b, "identity")
+    assert torch.equal(out, torch.tensor([W[i] @ x + b[i] for i in range(3)]))
+
+
+@pytest.mark.parametrize("k,m", [(1, 1), (4, 3), (784, 128)])
+def test_layer_initialises_like_nn_linear(k, m):
+    torch.manual_seed(7)
+    lin = nn.Linear(k, m)
+    torch.manual_seed(7)
+    h = Layer(k, m)
+    assert torch.equal(h.W, lin.weight) and torch.equal(h.b, lin.bias)
+    assert h.theta == (h.W, h.b) and (h.in_features, h.width) == (k, m)
+
+
+@fast
+@given(widths_st, names, st.one_of(st.none(), names))
+def test_network_matches_nn_sequential_values_and_gradients(widths, name, out_name):
+    net = DeepNetwork(widths, name, output_activation=out_name).double()
+    acts = [name] * (len(widths) - 2) + [out_name or name]
+    ref = reference(net, acts)
+    x = torch.randn(5, widths[0], dtype=torch.float64)
+    y, y_ref = net(x), ref(x)
+    assert torch.allclose(y, y_ref)
+    (y ** 2).sum().backward()
+    (y_ref ** 2).sum().backward()
+    ref_grads = [p.grad for p in ref.parameters()]
+    ours = [p.grad for W, b in net.theta for p in (W, b)]
+    assert all(torch.allclose(a, b) for a, b in zip(ours, ref_grads))
+
+
+@fast
+@given(widths_st)
+def test_theta_is_exactly_the_pairs_W_i_b_i(widths):
+    net = DeepNetwork(widths)
+    assert net.widths == tuple(widths) and net.depth == len(widths) - 1
+    assert len(net.theta) == net.depth
+    for i, (W, b) in enumerate(net.theta, start=1):
+        assert W.shape == (widths[i], widths[i - 1]) and b.shape == (widths[i],)
+    flat = [p for pair in net.theta for p in pair]
+    assert len(flat) == len(list(net.parameters())) and all(a is b for a, b in zip(flat, net.parameters()))
+    expected = sum(widths[i] * (widths[i - 1] + 1) for i in range(1, len(widths)))
+    assert net.num_parameters == expected == sum(p.numel() for p in reference(net, ["relu"] * net.depth).parameters())
+
+
+def test_def_1_1_6_applies_phi_on_the_last_layer_too():
+    torch.manual_seed(0)
+    net = DeepNetwork((3, 4, 2), "relu")
+    with torch.no_grad():
+        net.theta[-1][1].fill_(-100.0)
+    x = torch.randn(50, 3)
+    assert torch.equal(net(x), torch.zeros(50, 2))
+    linear_out = compose(DeepNetwork((3, 4), "relu"), DeepNetwork((4, 2), "relu", output_activation="identity"))
+    assert linear_out.activations == ("relu", "identity")
+    with torch.no_grad():
+        linear_out.theta[-1][1].fill_(-100.0)
+    assert (linear_out(x) < 0).all()
+
+
+def test_callable_and_leaky_activations():
+    net = DeepNetwork((3, 5, 2), torch.tanh).double()
+    x = torch.randn(4, 3, dtype=torch.float64)
+    (W1, b1), (W2, b2) = net.theta
+    assert torch.allclose(net(x), torch.tanh(F.linear(torch.tanh(F.linear(x, W1, b1)), W2, b2)))
+    assert net.activations == ("tanh", "tanh")
+    leaky = DeepNetwork((3, 2), activation("leaky_relu", 0.2)).double()
+    (W, b), = leaky.theta
+    assert torch.allclose(leaky(x), F.leaky_relu(F.linear(x, W, b), 0.2))
+
+
+@pytest.mark.parametrize("bad", [(), (3,), (3, 0), (3, 2.5), (True, 2), (4, -1, 2), "ab", 5, None])
+def test_bad_widths_are_a_clear_error(bad):
+    with pytest.raises(ValueError, match=r"widths=.* is not allowed; it must list at least two positive integers"):
+        check_widths(bad)
+    with pytest.raises(ValueError, match="is not allowed"):
+        DeepNetwork(bad)
+
+
+@st.composite
+def chains(draw):
+    """N networks whose dimensions chain: the widths of the composite split into N parts."""
+    n = draw(st.integers(1, 4))
+    depths = draw(st.lists(st.integers(1, 3), min_size=n, max_size=n))
+    widths = draw(st.lists(dims, min_size=sum(depths) + 1, max_size=sum(depths) + 1))
+    acts = draw(st.lists(names, min_size=n, max_size=n))
+    parts, start = [], 0
+    for depth, act in zip(depths, acts):
+        parts.append(DeepNetwork(widths[start:start + depth + 1], act).double())
+        start += depth
+    return parts, tuple(widths)
+
+
+@fast
+@given(chains())
+def test_composition_depth_parameters_and_output(chain):
+    parts, widths = chain
+    f = compose(*parts)
+    assert f.depth == sum(p.depth for p in parts)
+    assert f.widths == widths
+    concatenated = tuple(pair for p in parts for pair in p.theta)
+    assert len(f.theta) == len(concatenated)
+    assert all(a is c and b is d for (a, b), (c, d) in zip(f.theta, concatenated))
+    x = torch.randn(3, widths[0], dtype=torch.float64)
+    y = x
+    for p in parts:
+        y = p(y)
+    assert torch.allclose(f(x), y)
+    assert f.activations == tuple(a for p in parts for a in p.activations)
+
+
+def test_composition_mismatch_and_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match=r"network 1 has output dimension 3 but network 2 has input dimension 2"):
+        compose(DeepNetwork((5, 4, 3)), DeepNetwork((2, 3, 6)))
+    with pytest.raises(ValueError, match="at least one"):
+        compose()
+    with pytest.raises(ValueError, match="takes DeepNetwork"):
+        compose(DeepNetwork((2, 2)), nn.Linear(2, 2))
+
+
+def test_composition_shares_parameters_so_training_the_whole_trains_the_parts():
+    f1, f2 = DeepNetwork((4, 3)), DeepNetwork((3, 2))
+    f = compose(f1, f2)
+    before = f1.theta[0][0].detach().clone()
+    opt = torch.optim.SGD(f.parameters(), lr=0.1)
+    f(torch.randn(8, 4)).pow(2).sum().add(1).backward()
+    opt.step()
+    assert not torch.equal(f1.theta[0][0], before)
+
+
+@pytest.mark.parametrize("cls,bad,match", [
+    (Encoder, (5, 4, 6, 2), r"widths=\(5, 4, 6, 2\) is not allowed for an encoder .* d_1=4 < d_2=6"),
+    (Decoder, (2, 4, 3, 5), r"widths=\(2, 4, 3, 5\) is not allowed for a decoder .* d_1=4 > d_2=3"),
+])
+def test_encoder_and_decoder_refuse_non_monotone_widths(cls, bad, match):
+    with pytest.raises(ValueError, match=match):
+        cls(bad)
+
+
+def test_encoder_and_decoder_accept_monotone_widths_including_equal_ones():
+    assert Encoder((5, 4, 3, 2)).widths == (5, 4, 3, 2)
+    assert Decoder((2, 3, 4, 5)).widths == (2, 3, 4, 5)
+    assert Encoder((5, 5, 5)).depth == Decoder((5, 5, 5)).depth == 2
+
+
+@fast
+@given(st.lists(dims, min_size=2, max_size=5), st.integers(1, 4))
+def test_autoencoder_is_decoder_after_encoder(raw, batch):
+    widths = tuple(sorted(raw, reverse=True))
+    ae = mirrored_autoencoder(widths, "relu", output_activation="sigmoid").double()
+    x = torch.rand(batch, widths[0], dtype=torch.float64)
+    assert ae(x).shape == x.shape
+    assert torch.allclose(ae(x), ae.decoder(ae.encoder(x)))
+    assert ae.bottleneck == widths[-1] and ae.depth == 2 * (len(widths) - 1)
+    assert ae.widths == widths + widths[-2::-1]
+    parts = ae.encoder.theta + ae.decoder.theta
+    assert len(ae.theta) == len(parts) and all(a is c and b is d for (a, b), (c, d) in zip(ae.theta, parts))
+
+
+def test_algorithm_1_model():
+    ae = mirrored_autoencoder(output_activation="sigmoid")
+    assert ae.widths == (784, 128, 64, 12, 3, 12, 64, 128, 784)
+    assert ae.depth == 8 and ae.bottleneck == 3
+    assert ae.encoder.widths == (784, 128, 64, 12, 3) and ae.decoder.widths == (3, 12, 64, 128, 784)
+    assert ae.activations == ("relu",) * 7 + ("sigmoid",)
+    ref = nn.Sequential(*[nn.Linear(k, m) for k, m in zip(ae.widths[:-1], ae.widths[1:])])
+    assert ae.num_parameters == sum(p.numel() for p in ref.parameters()) == 219_891
+    assert len(ae.state_dict()) == 16
+    bottle = mirrored_autoencoder(bottleneck_activation="identity")
+    assert bottle.activations == ("relu",) * 3 + ("identity",) + ("relu",) * 4
+
+
+def test_autoencoder_parts_share_parameters_and_state_dict_round_trips():
+    ae = mirrored_autoencoder((6, 4, 2), output_activation="sigmoid")
+    ae.double()
+    assert ae.encoder.theta[0][0].dtype == torch.float64 and ae.encoder.theta[0][0] is ae.theta[0][0]
+    twin = mirrored_autoencoder((6, 4, 2), output_activation="sigmoid").double()
+    twin.load_state_dict(ae.state_dict())
+    x = torch.rand(3, 6, dtype=torch.float64)
+    assert torch.equal(twin(x), ae(x))
+    clone = copy.deepcopy(ae)
+    assert clone.encoder.layers[0] is clone.layers[0] and torch.equal(clone(x), ae(x))
+
+
+def test_autoencoder_refuses_wrong_parts():
+    with pytest.raises(ValueError, match=r"decoder's output dimension must be 5"):
+        Autoencoder(Encoder((5, 4, 2)), Decoder((2, 3, 6)))
+    with pytest.raises(ValueError, match=r"network 1 has output dimension 2 but network 2 has input dimension 3"):
+        Autoencoder(Encoder((5, 4, 2)), Decoder((3, 4, 5)))
+    with pytest.raises(ValueError, match="is not allowed for an encoder"):
+        Autoencoder(DeepNetwork((5, 6, 2)), Decoder((2, 3, 5)))
+    with pytest.raises(ValueError, match="is not allowed for a decoder"):
+        Autoencoder(Encoder((5, 4, 2)), DeepNetwork((2, 6, 5)))
+    with pytest.raises(ValueError, match="must be a DeepNetwork"):
+        Autoencoder(nn.Linear(5, 2), Decoder((2, 5)))
+    with pytest.raises(ValueError, match="is not allowed for an encoder"):
+        mirrored_autoencoder((3, 12, 784))

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BOOK_FLAGS := --all -W -n --keep-going
 
-.PHONY: book test lab data bench reproduce clean
+.PHONY: book test lab data vendor bench reproduce clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,14 @@ $(STAMP): requirements.txt pyproject.toml
 data: $(STAMP)
 	$(PY) -m thesis_lib.data
 
-book: data
+vendor:
+	bash tools/vendor_js.sh
+
+book: data vendor
 	$(VENV)/bin/jupyter-book build $(BOOK_FLAGS) .
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
-test: data
+test: data vendor
 	bash tests/run_all.sh
 
 lab: data

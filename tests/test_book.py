@@ -1,0 +1,93 @@
+"""The rendered book as a reader gets it: every chapter page opened in headless Chromium.
+
+Runs after the book build (tests/run_all.sh); asserts typeset math (no raw TeX left), every
+image loaded, every widget view rendered and no JavaScript errors, and saves a full-page
+screenshot per page under _build/screenshots/.
+"""
+
+import functools
+import http.server
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+SHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def chapter_pages() -> list[str]:
+    toc = (ROOT / "_toc.yml").read_text()
+    return ["intro"] + re.findall(r"file:\s*(\S+)", toc)
+
+
+pytestmark = pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the book has not been built")
+
+
+@pytest.fixture(scope="module")
+def server():
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("page_name", chapter_pages())
+def test_page_renders_completely(server, browser, page_name):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    failed: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on("requestfailed", lambda req: failed.append(req.url))
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}")
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    page.goto(f"{server}/{page_name}.html", wait_until="load")
+    has_math = page.evaluate("() => !!document.querySelector('.math, span.math, div.math')")
+    if has_math:
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+        page.evaluate("() => MathJax.startup.promise")
+    widget_scripts = page.evaluate(
+        "() => document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length")
+    if widget_scripts:
+        page.wait_for_function(
+            f"() => document.querySelectorAll('.jupyter-widgets, .widget-container, .lm-Widget').length > 0",
+            timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{page_name.replace('/', '__')}.png"), full_page=True)
+
+    text = page.inner_text("article")
+    raw_tex = re.findall(r"\$\$?[^$\n]{1,80}\$|\\(?:frac|mathbb|varphi|sum|int|begin)\b", text)
+    assert not raw_tex, f"untypeset TeX on {page_name}: {raw_tex[:5]}"
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+    assert not broken, f"images that did not load on {page_name}: {broken}"
+    if widget_scripts:
+        rendered = page.evaluate(
+            "() => [...document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]')]"
+            ".filter(s => s.previousElementSibling || s.parentElement.querySelector('.jupyter-widgets')).length")
+        assert rendered == widget_scripts, f"{widget_scripts - rendered} widget views not rendered on {page_name}"
+    assert not errors, f"JavaScript errors on {page_name}: {errors[:5]}"
+    assert not failed, f"requests that failed or left the machine on {page_name}: {failed[:5]}"
+    page.close()

@@ -135,3 +135,28 @@ def test_permuted_hidden_units_compute_the_same_function():
         permute_hidden_units(model, torch.tensor([0, 0, 1, 2, 3, 4]))
     with pytest.raises(ValueError, match="one hidden layer"):
         permute_hidden_units(nn.Linear(3, 2), perm)
+
+
+def test_gradient_descent_widget_and_its_static_twin():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from thesis_lib.widgets.gradient_descent import LANDSCAPES, draw_path, gd_explorer, gd_figure
+
+    fig = gd_figure(steps=5)
+    assert [line.get_label() for line in fig.axes[1].get_lines()] == [
+        "γ = 0.02 < 1/L", "γ = 0.1 = 1/L", "γ = 0.19 in (1/L, 2/L)", "γ = 0.21 > 2/L"]
+    plt.close(fig)
+    fig, axes = plt.subplots(1, 2)
+    path = draw_path(axes, "quadratic", 0.1, 3)
+    torch.testing.assert_close(path, gd_path(LANDSCAPES["quadratic"].f, [-1.8, 0.6], 3, 0.1))
+    plt.close(fig)
+    explorer = gd_explorer()
+    lr_slider = explorer.children[1].children[0]
+    lr_slider.value = 0.05
+    assert lr_slider.value == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="name='himmelblau' is not allowed"):
+        gd_explorer("himmelblau")
+    plt.close("all")

@@ -1,0 +1,284 @@
+"""thesis_lib.vae against closed forms, torch.distributions and the identities of §3.2."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch.distributions import Bernoulli, Normal, kl_divergence
+
+from thesis_lib.divergences import monte_carlo
+from thesis_lib.losses import bce_sum
+from thesis_lib.vae import (VAE, LinearGaussianModel, beta_negative_elbo, diagonal_gaussian, elbo_terms,
+                            evaluate_likelihood, fixed_binarisation, importance_sampled, interpolate, latent_grid,
+                            nearest_neighbours, negative_elbo, pathwise_gradients, reparameterise, sample_prior,
+                            score_function_gradients, vae_importance_sampled)
+
+DTYPE = torch.float64
+
+
+def linear_model(dim: int, latent: int, seed: int, orthogonal: bool = False) -> LinearGaussianModel:
+    gen = torch.Generator().manual_seed(seed)
+    W = torch.randn(dim, latent, generator=gen, dtype=DTYPE)
+    if orthogonal:
+        W = torch.linalg.qr(W)[0] * torch.linspace(0.5, 2.0, latent, dtype=DTYPE)
+    return LinearGaussianModel(W, torch.randn(dim, generator=gen, dtype=DTYPE), 0.3)
+
+
+# --- the exact model and the ELBO identity (Thm 3.2.3) ----------------------------------------
+
+@settings(max_examples=20, deadline=None)
+@given(dim=st.integers(1, 6), latent=st.integers(1, 4), batch=st.integers(1, 5), seed=st.integers(0, 10_000))
+def test_elbo_identity_holds_for_arbitrary_q(dim, latent, batch, seed):
+    model = linear_model(dim, latent, seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    x = 2 * torch.randn(batch, dim, generator=gen, dtype=DTYPE)
+    mu = torch.randn(batch, latent, generator=gen, dtype=DTYPE)
+    logvar = torch.randn(batch, latent, generator=gen, dtype=DTYPE)
+    log_px = model.log_marginal(x)
+    elbo = model.elbo(x, mu, logvar)
+    kl = model.kl_to_posterior(x, mu, logvar)
+    torch.testing.assert_close(elbo + kl, log_px, rtol=1e-10, atol=1e-10)
+    assert (elbo <= log_px + 1e-12).all() and (kl >= -1e-12).all()
+
+
+def test_marginal_is_the_integral_of_the_joint():
+    """p(x) = ∫ p(x, z) dz checked by quadrature for a one-dimensional latent."""
+    model = linear_model(3, 1, seed=5)
+    x = torch.tensor([[0.3, -1.0, 2.0]], dtype=DTYPE)
+    z = torch.linspace(-12, 12, 20001, dtype=DTYPE)[:, None, None]
+    integral = torch.trapezoid(model.log_joint(x, z).exp(), dx=24 / 20000, dim=0)
+    torch.testing.assert_close(integral.log(), model.log_marginal(x), rtol=1e-8, atol=1e-8)
+
+
+def test_closed_form_elbo_matches_monte_carlo():
+    model = linear_model(4, 2, seed=2)
+    x = torch.randn(3, 4, dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    mu, logvar = torch.full((3, 2), 0.2, dtype=DTYPE), torch.full((3, 2), -0.5, dtype=DTYPE)
+    torch.manual_seed(0)
+    q = diagonal_gaussian(mu, logvar)
+    z = q.sample((200_000,))
+    log_w = model.log_joint(x, z) - q.log_prob(z)
+    exact = model.elbo(x, mu, logvar)
+    for i in range(3):
+        assert monte_carlo(log_w[:, i]).agrees_with(exact[i].item())
+
+
+def test_elbo_is_tight_at_the_posterior():
+    model = linear_model(5, 3, seed=3, orthogonal=True)
+    x = torch.randn(4, 5, dtype=DTYPE, generator=torch.Generator().manual_seed(1))
+    post = model.posterior(x)
+    cov = post.covariance_matrix
+    assert torch.allclose(cov, torch.diag_embed(torch.diagonal(cov, dim1=-2, dim2=-1)), atol=1e-12)
+    mu, logvar = post.mean, torch.diagonal(cov, dim1=-2, dim2=-1).log()
+    torch.testing.assert_close(model.elbo(x, mu, logvar), model.log_marginal(x), rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(model.kl_to_posterior(x, mu, logvar), torch.zeros(4, dtype=DTYPE), atol=1e-10,
+                               rtol=0)
+
+
+def test_linear_model_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="W has shape"):
+        LinearGaussianModel(torch.zeros(3, 2), torch.zeros(2), 1.0)
+    with pytest.raises(ValueError, match="noise_var"):
+        LinearGaussianModel(torch.zeros(3, 2), torch.zeros(3), 0.0)
+
+
+# --- gradient estimators (Prop 3.2.5) ---------------------------------------------------------
+
+def sine_sum(z):
+    return torch.sin(z).sum(-1)
+
+
+def test_reparameterise_draws_the_gaussian():
+    torch.manual_seed(0)
+    mu, logvar = torch.tensor([1.0, -2.0]), torch.tensor([0.0, math.log(4.0)])
+    z = reparameterise(mu.expand(100_000, -1), logvar.expand(100_000, -1))
+    for j, (m, s) in enumerate([(1.0, 1.0), (-2.0, 2.0)]):
+        assert monte_carlo(z[:, j]).agrees_with(m)
+        assert monte_carlo((z[:, j] - m) ** 2).agrees_with(s ** 2)
+    eps = torch.tensor([0.5, -1.0])
+    torch.testing.assert_close(reparameterise(mu, logvar, eps), torch.tensor([1.5, -4.0]))
+
+
+@pytest.mark.parametrize("estimator", [pathwise_gradients, score_function_gradients])
+def test_gradient_estimators_are_unbiased(estimator):
+    """∇_μ E[Σ sin z] = cos(μ) exp(-σ²/2) for z ~ N(μ, σ²): each estimator within its own error bar."""
+    torch.manual_seed(1)
+    mu = torch.tensor([0.3, -1.2, 2.0], dtype=DTYPE)
+    logvar = torch.tensor([-1.0, 0.0, 0.5], dtype=DTYPE)
+    grads = estimator(sine_sum, mu, logvar, 40_000)
+    exact = torch.cos(mu) * torch.exp(-0.5 * logvar.exp())
+    for j in range(3):
+        assert monte_carlo(grads[:, j]).agrees_with(exact[j].item())
+
+
+def test_reparameterisation_has_lower_variance():
+    torch.manual_seed(2)
+    mu, logvar = torch.zeros(10, dtype=DTYPE), torch.full((10,), math.log(0.25), dtype=DTYPE)
+    path = pathwise_gradients(sine_sum, mu, logvar, 20_000).var(0)
+    score = score_function_gradients(sine_sum, mu, logvar, 20_000).var(0)
+    assert (score > 10 * path).all()
+
+
+def test_estimators_reject_a_batch_of_gaussians():
+    with pytest.raises(ValueError, match="mu has shape"):
+        pathwise_gradients(sine_sum, torch.zeros(2, 3), torch.zeros(2, 3), 5)
+    with pytest.raises(ValueError, match="n=0"):
+        score_function_gradients(sine_sum, torch.zeros(3), torch.zeros(3), 0)
+
+
+# --- the VAE and its objective (Def 3.2.6) ----------------------------------------------------
+
+def small_vae(**kw):
+    torch.manual_seed(0)
+    return VAE((16, 8), latent=3, **kw).double()
+
+
+def test_vae_shapes_and_networks():
+    model = small_vae()
+    assert model.encoder.widths == (16, 8, 6) and model.decoder.widths == (3, 8, 16)
+    mu, logvar = model.encode(torch.rand(5, 4, 4, dtype=DTYPE))
+    assert mu.shape == logvar.shape == (5, 3)
+    assert model.decode(mu).shape == (5, 16) and model(torch.rand(5, 16, dtype=DTYPE)).shape == (5, 16)
+    with pytest.raises(ValueError, match="beta"):
+        VAE((16, 8), 3, beta=0)
+    with pytest.raises(ValueError, match="latent"):
+        VAE((16, 8), 0)
+
+
+def test_elbo_terms_match_torch_distributions():
+    model = small_vae()
+    gen = torch.Generator().manual_seed(3)
+    x = torch.bernoulli(torch.rand(7, 16, dtype=DTYPE, generator=gen), generator=gen)
+    eps = torch.randn(7, 3, dtype=DTYPE, generator=gen)
+    rec, kl = elbo_terms(model, x, eps)
+    mu, logvar = model.encoder(x).chunk(2, -1)
+    q = Normal(mu, (0.5 * logvar).exp())
+    z = mu + q.scale * eps
+    expected_rec = -Bernoulli(logits=model.decoder(z)).log_prob(x).sum(-1)
+    expected_kl = kl_divergence(q, Normal(torch.zeros_like(mu), torch.ones_like(mu))).sum(-1)
+    torch.testing.assert_close(rec, expected_rec)
+    torch.testing.assert_close(kl, expected_kl)
+    # the reconstruction term is Ex 2.2.2's BCE summed over the pixels (not averaged)
+    torch.testing.assert_close(rec, bce_sum(x, torch.sigmoid(model.decoder(z)), batch="none"))
+
+
+def test_negative_elbo_binarises_dynamically_and_beta_weights_the_kl():
+    model = small_vae(beta=2.5)
+    x = torch.rand(6, 16, dtype=DTYPE, generator=torch.Generator().manual_seed(4))
+    torch.manual_seed(9)
+    value = negative_elbo(model, x)
+    torch.manual_seed(9)
+    xb = torch.bernoulli(x)
+    rec, kl = elbo_terms(model, xb)
+    torch.testing.assert_close(value, (rec + kl).mean())
+    torch.manual_seed(9)
+    torch.testing.assert_close(beta_negative_elbo(model, x), (rec + 2.5 * kl).mean())
+    torch.manual_seed(10)
+    assert not torch.equal(negative_elbo(model, x), value)
+
+
+def test_negative_elbo_gradient_flows_through_encoder_and_decoder():
+    model = small_vae()
+    negative_elbo(model, torch.rand(4, 16, dtype=DTYPE)).backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_fixed_binarisation_is_seeded():
+    images = torch.randint(0, 256, (50, 4, 4), dtype=torch.uint8)
+    a, b = fixed_binarisation(images, 1), fixed_binarisation(images, 1)
+    assert torch.equal(a, b) and a.shape == (50, 16) and set(a.unique().tolist()) <= {0.0, 1.0}
+    assert not torch.equal(a, fixed_binarisation(images, 2))
+    assert torch.equal(fixed_binarisation(torch.full((3, 4), 255, dtype=torch.uint8)), torch.ones(3, 4))
+    with pytest.raises(ValueError, match="uint8"):
+        fixed_binarisation(images.float())
+
+
+# --- importance sampling (Def 3.2.7, Prop 3.2.8) ----------------------------------------------
+
+def test_importance_sampling_is_exact_with_the_posterior_in_any_chunking():
+    model = linear_model(5, 3, seed=4, orthogonal=True)
+    x = torch.randn(6, 5, dtype=DTYPE, generator=torch.Generator().manual_seed(2))
+    post = model.posterior(x)
+    q = diagonal_gaussian(post.mean, torch.diagonal(post.covariance_matrix, dim1=-2, dim2=-1).log())
+    est = importance_sampled(lambda z: model.log_joint(x, z), q, k=37, chunk=5)
+    torch.testing.assert_close(est.log_likelihood, model.log_marginal(x), rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(est.elbo, model.log_marginal(x), rtol=1e-10, atol=1e-10)
+
+
+def test_importance_bound_increases_with_k_and_converges_to_log_px():
+    """E[L_1] = ELBO < E[L_4] < E[L_16] and L_1000 agrees with the exact log p(x) (200 replicas each)."""
+    model = linear_model(4, 2, seed=6)
+    x = torch.randn(1, 4, dtype=DTYPE, generator=torch.Generator().manual_seed(3)).expand(200, -1)
+    post = model.posterior(x[:1])
+    mu = post.mean + 0.3
+    logvar = torch.diagonal(post.covariance_matrix, dim1=-2, dim2=-1).log() + 0.5
+    q = diagonal_gaussian(mu.expand(200, -1), logvar.expand(200, -1))
+    torch.manual_seed(0)
+    log_px = model.log_marginal(x[:1]).item()
+    exact_elbo = model.elbo(x[:1], mu, logvar).item()
+    means = [monte_carlo(importance_sampled(lambda z: model.log_joint(x, z), q, k, chunk=300).log_likelihood)
+             for k in (1, 4, 16, 1000)]
+    assert means[0].agrees_with(exact_elbo)
+    for a, b in zip(means[:3], means[1:3]):
+        assert b.mean - a.mean > 3 * math.hypot(a.standard_error, b.standard_error)
+    assert means[-1].agrees_with(log_px) and means[-1].tolerance() < 0.02 < 1 < log_px - exact_elbo
+
+
+def test_vae_importance_sampling_bounds_the_elbo():
+    model = small_vae()
+    x = torch.bernoulli(torch.rand(1, 16, dtype=DTYPE, generator=torch.Generator().manual_seed(5))).expand(2000, -1)
+    torch.manual_seed(0)
+    one = monte_carlo(vae_importance_sampled(model, x, k=1).log_likelihood)
+    many = vae_importance_sampled(model, x, k=50, max_rows=10_000)
+    rec, kl = elbo_terms(model, x)
+    assert monte_carlo(-(rec + kl)).agrees_with(one.mean)  # L_1 is the one-sample ELBO
+    assert (many.log_likelihood >= many.elbo - 1e-9).all()  # Jensen, sample by sample
+    fifty = monte_carlo(many.log_likelihood)
+    assert fifty.mean - one.mean > 5 * math.hypot(one.standard_error, fifty.standard_error)
+
+
+def test_evaluate_likelihood_is_seeded_and_consistent():
+    model = small_vae().float()
+    x = fixed_binarisation(torch.randint(0, 256, (30, 4, 4), dtype=torch.uint8))
+    a = evaluate_likelihood(model, x, k=20, batch_size=7)
+    b = evaluate_likelihood(model, x, k=20, batch_size=7)
+    assert a == b and a.images == 30 and a.k == 20
+    assert a.nll < a.negative_elbo
+    assert abs(a.reconstruction + a.kl - a.negative_elbo) < 0.1 * a.negative_elbo
+
+
+# --- generation -------------------------------------------------------------------------------
+
+def test_latent_grid_is_the_inverse_normal_cdf():
+    grid = latent_grid(5, 0.1, 0.9)
+    u = torch.linspace(0.1, 0.9, 5)
+    values = torch.tensor([Normal(0.0, 1.0).icdf(t).item() for t in u])
+    torch.testing.assert_close(grid[:5, 0], values)  # first row: z_1 left to right
+    torch.testing.assert_close(grid[::5, 1], values.flip(0))  # first column: z_2 top to bottom
+    with pytest.raises(ValueError, match="low"):
+        latent_grid(3, 0.0, 0.9)
+
+
+def test_sampling_and_interpolation():
+    model = small_vae().float()
+    gen = torch.Generator().manual_seed(0)
+    samples = sample_prior(model, 8, gen)
+    assert samples.shape == (8, 16) and ((samples >= 0) & (samples <= 1)).all()
+    a, b = torch.rand(16), torch.rand(16)
+    path = interpolate(model, a, b, 5)
+    with torch.no_grad():
+        ends = model(torch.stack([a, b]))
+    torch.testing.assert_close(path[[0, -1]], ends)
+
+
+def test_nearest_neighbours_match_brute_force():
+    gen = torch.Generator().manual_seed(0)
+    refs = torch.randint(0, 256, (300, 3, 3), dtype=torch.uint8, generator=gen)
+    queries = torch.rand(10, 3, 3, generator=gen)
+    dist, idx = nearest_neighbours(queries, refs, batch_size=64)
+    full = ((queries.reshape(10, 1, 9) - refs.reshape(1, 300, 9).float() / 255) ** 2).sum(-1).sqrt()
+    torch.testing.assert_close(dist, full.min(1).values, rtol=1e-4, atol=1e-4)
+    assert torch.equal(idx, full.argmin(1))

@@ -31,9 +31,11 @@ def draw_response(image: torch.Tensor, kernel: torch.Tensor, title: str = "digit
         shown = ax.imshow(data.float().numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
         fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=unit)
         ax.set(title=name, xlabel="column j", ylabel="row i")
+    axes[1].set(xticks=range(kernel.shape[1]), yticks=range(kernel.shape[0]))
     for i, row in enumerate(kernel.tolist()):
         for j, value in enumerate(row):
-            axes[1].text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=9)
+            axes[1].text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=9,
+                         color="white" if abs(value) > 0.6 * kbound else "black")
     fig.tight_layout()
     return fig
 

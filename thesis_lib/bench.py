@@ -1,0 +1,144 @@
+"""Benchmark: one epoch of Algorithm 1's model three ways, on this machine, in one run.
+
+    python -m thesis_lib.bench      (or: make bench)
+
+Algorithm 1: the 784-128-64-12-3 mirrored autoencoder, Adam with learning rate 3e-4, MSE,
+batch 256, all 60,000 training images. The three ways:
+
+- ``library``: :func:`thesis_lib.train.fit` (dataset resident on the device, shuffled index slices);
+- ``dataloader``: the common torchvision ``MNIST`` dataset + ``ToTensor`` + ``DataLoader`` loop
+  (no workers) with ``torch.optim.Adam`` at its defaults;
+- ``compute_floor``: forward, backward and ``torch.optim.Adam`` step on one fixed batch, as many
+  steps as an epoch has, with no data movement at all.
+
+Each is timed after a warm-up; the result is one JSON line with the times and the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .config import TrainConfig, default_device
+from .data import data_root, load_mnist
+from .losses import reconstruction_mse
+from .networks import mirrored_autoencoder
+from .train import fit
+
+BATCH = 256
+LR = 3e-4
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _model(device: torch.device):
+    torch.manual_seed(0)
+    return mirrored_autoencoder().to(device)
+
+
+def time_library(images: torch.Tensor, device: torch.device, epochs: int = 2) -> float:
+    """Seconds of the last of ``epochs`` epochs of the library's loop (the first one warms up)."""
+    marks: list[float] = []
+    start = time.perf_counter()
+
+    def mark(epoch, history):
+        _sync(device)
+        marks.append(time.perf_counter())
+
+    fit(_model(device), reconstruction_mse, images, config=TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR),
+        device=device, progress=False, on_epoch_end=mark)
+    return marks[-1] - (marks[-2] if len(marks) > 1 else start)
+
+
+def time_dataloader(device: torch.device, warmup_batches: int = 20) -> float:
+    """Seconds of one epoch of the torchvision Dataset + ToTensor + DataLoader loop."""
+    from torch.utils.data import DataLoader
+    from torchvision import transforms
+    from torchvision.datasets import MNIST
+
+    dataset = MNIST(str(data_root()), train=True, transform=transforms.ToTensor(), download=False)
+    loader = DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=0)
+    model = _model(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+
+    def step(x):
+        x = x.to(device).view(-1, 784)
+        loss = F.mse_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    for i, (x, _) in enumerate(loader):
+        if i == warmup_batches:
+            break
+        step(x)
+    _sync(device)
+    start = time.perf_counter()
+    for x, _ in loader:
+        step(x)
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def time_compute_floor(n: int, device: torch.device, warmup_steps: int = 20) -> float:
+    """Seconds for an epoch's worth of steps on one fixed batch (no data movement)."""
+    model = _model(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    x = torch.rand(BATCH, 784, device=device)
+    steps = math.ceil(n / BATCH)
+
+    def step():
+        loss = F.mse_loss(model(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(warmup_steps):
+        step()
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(device)
+    return time.perf_counter() - start
+
+
+def run(device: torch.device) -> dict:
+    images = load_mnist("train").images
+    library = time_library(images, device)
+    dataloader = time_dataloader(device)
+    floor = time_compute_floor(len(images), device)
+    name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or platform.machine()
+    return {
+        "benchmark": "Algorithm 1, one epoch (784-128-64-12-3 mirrored, Adam 3e-4, MSE, batch 256, 60000 images)",
+        "device": f"{device} ({name})",
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "library_s": round(library, 3),
+        "dataloader_s": round(dataloader, 3),
+        "compute_floor_s": round(floor, 3),
+        "dataloader_over_library": round(dataloader / library, 2),
+        "compute_floor_over_library": round(floor / library, 2),
+        "algorithm1_1000_epochs_min": round(library * 1000 / 60, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the book's default device)")
+    args = parser.parse_args()
+    device = torch.device(args.device) if args.device else default_device()
+    print(json.dumps(run(device)))
+
+
+if __name__ == "__main__":
+    main()

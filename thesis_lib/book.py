@@ -1,0 +1,144 @@
+"""The book about itself: which thesis statements each chapter carries, the errata the chapters
+found, and the full-budget results of the committed checkpoints.
+
+The errata page and the results page are generated from these functions, so they always say
+what the chapters and the manifests say.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+#: one label per numbered item of the thesis, in the thesis's order (44 in all)
+THESIS_LABELS = (
+    "thesis-definition-1-1-1", "thesis-example-1-1-2", "thesis-definition-1-1-3", "thesis-definition-1-1-4",
+    "thesis-remark-1-1-5", "thesis-definition-1-1-6", "thesis-figure-1-1",
+    "thesis-definition-1-2-1", "thesis-example-1-2-2", "thesis-definition-1-2-3", "thesis-theorem-1-2-4",
+    "thesis-lemma-1-2-5", "thesis-corollary-1-2-6", "thesis-theorem-1-2-7",
+    "thesis-definition-1-3-1", "thesis-remark-1-3-2", "thesis-lemma-1-3-3", "thesis-definition-1-3-4",
+    "thesis-corollary-1-3-5", "thesis-proposition-1-3-6", "thesis-proposition-1-3-7",
+    "thesis-proposition-1-3-8", "thesis-proposition-1-3-9",
+    "thesis-definition-2-1-1", "thesis-figure-2-1", "thesis-figure-2-2", "thesis-definition-2-1-2",
+    "thesis-figure-2-3", "thesis-lemma-2-1-3", "thesis-theorem-2-1-4", "thesis-definition-2-1-5",
+    "thesis-remark-2-1-6",
+    "thesis-definition-2-2-1", "thesis-example-2-2-2", "thesis-remark-2-2-3",
+    "thesis-definition-2-3-1", "thesis-definition-2-3-2", "thesis-definition-2-3-3",
+    "thesis-proposition-2-3-4", "thesis-algorithm-1",
+    "thesis-definition-3-1-1", "thesis-definition-3-1-2", "thesis-definition-3-1-3", "thesis-remark-3-1-4",
+)
+
+_DIRECTIVE = re.compile(r"^(`{3,}|:{3,})\{prf:(\w+)\}[^\n]*\n((?:\s*:[\w-]+:[^\n]*\n)*)(.*?)^\1\s*$",
+                        re.S | re.M)
+_ERRATUM = re.compile(r"^\((erratum-[\w-]+)\)=\s*\n(:{3,}|`{3,})\{admonition\}\s*([^\n]*)\n"
+                      r"((?:\s*:[\w-]+:[^\n]*\n)*)(.*?)^\2\s*$", re.S | re.M)
+
+
+def label_title(label: str) -> str:
+    """``thesis-definition-1-1-3`` -> ``Definition 1.1.3``."""
+    kind, number = re.match(r"thesis-([a-z]+)-([\d-]+)$", label).groups()
+    return f"{kind.capitalize()} {number.replace('-', '.')}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Page:
+    """A notebook page of the book, in the order of the table of contents."""
+
+    docname: str
+    title: str
+    cells: list
+
+    def markdown(self) -> str:
+        return "\n\n".join("".join(c["source"]) for c in self.cells if c["cell_type"] == "markdown")
+
+
+def pages(root: Path = REPO_ROOT) -> list[Page]:
+    """The notebook pages listed in ``_toc.yml``, in order."""
+    out = []
+    for name in re.findall(r"file:\s*(\S+)", (root / "_toc.yml").read_text()):
+        path = root / f"{name}.ipynb"
+        if path.exists():
+            cells = json.loads(path.read_text())["cells"]
+            heading = next((m.group(1) for c in cells if c["cell_type"] == "markdown"
+                            for m in [re.search(r"^# (.+)$", "".join(c["source"]), re.M)] if m), name)
+            out.append(Page(name, heading.strip(), cells))
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Statement:
+    label: str
+    kind: str
+    body: str
+    page: str
+
+
+def statements(root: Path = REPO_ROOT) -> list[Statement]:
+    """Every labelled sphinx-proof block and labelled figure of the chapters."""
+    found = []
+    for page in pages(root):
+        for match in _DIRECTIVE.finditer(page.markdown()):
+            label = re.search(r":label:\s*(\S+)", match.group(3))
+            if label:
+                found.append(Statement(label.group(1), match.group(2), match.group(4).strip(), page.docname))
+        for cell in page.cells:
+            figure = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+            if figure.get("name"):
+                found.append(Statement(figure["name"], "figure", str(figure.get("caption", "")).strip(),
+                                       page.docname))
+    return found
+
+
+@dataclasses.dataclass(frozen=True)
+class Erratum:
+    label: str
+    title: str
+    body: str
+    page: str
+    page_title: str
+
+
+def errata(root: Path = REPO_ROOT) -> list[Erratum]:
+    """Every ``(erratum-…)=`` admonition of the chapters, in the book's order."""
+    return [Erratum(m.group(1), m.group(3).strip(), m.group(5).strip(), page.docname, page.title)
+            for page in pages(root) for m in _ERRATUM.finditer(page.markdown())]
+
+
+def errata_markdown(root: Path = REPO_ROOT) -> str:
+    """The errata page's body: each erratum with a link to the experiment that decided it."""
+    blocks, current = [], None
+    for e in errata(root):
+        if e.page != current:
+            current = e.page
+            blocks.append(f"## {e.page_title}")
+        blocks.append(f"::::{{admonition}} {e.title}\n:class: warning\n{e.body}\n\n"
+                      f"*Decided by the experiment in* {{ref}}`{e.page_title} <{e.label}>`.\n::::")
+    return "\n\n".join(blocks)
+
+
+def manifests(directory: Path = REPO_ROOT / "checkpoints") -> list[dict]:
+    """The manifests of the committed full-budget checkpoints (``make reproduce``)."""
+    return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+
+
+def results_markdown(directory: Path = REPO_ROOT / "checkpoints") -> str:
+    """A table of every committed full-budget checkpoint's manifest (protocol and hardware included)."""
+    rows = manifests(directory)
+    if not rows:
+        return ("*No full-budget checkpoint is committed yet: `make reproduce` writes them into "
+                "`checkpoints/`. Until then the chapters show their models at the budget they ran with.*")
+    lines = ["| experiment | what | epochs | batch, lr | device | wall time | train objective | test objective |",
+             "|---|---|---|---|---|---|---|---|"]
+    for m in rows:
+        metrics, config = m.get("metrics", {}), m.get("config", {})
+        test = metrics.get("test_objective")
+        lines.append(
+            f"| `{m['name']}` | {m.get('description', '')} | {m['epochs']} | {config.get('batch_size')}, "
+            f"{config.get('lr')} | {m.get('device', '')} | {m.get('wall_time_s', 0) / 60:.1f} min | "
+            f"{metrics.get('train_objective', float('nan')):.5g} | "
+            f"{'—' if test is None else f'{test:.5g}'} |")
+    return "\n".join(lines)

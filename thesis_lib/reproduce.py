@@ -81,7 +81,7 @@ def reproduce(experiment: Experiment, device: torch.device | None = None) -> dic
                                  f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
         "torch": torch.__version__,
         "wall_time_s": round(history.wall_time, 1),
-        "metrics": experiment.metrics(model),
+        "metrics": experiment.metrics(model.cpu()),  # on the CPU, as the checkpoint test re-evaluates it
         "history": dataclasses.asdict(history) | {"extra": {}},
     }
     _write_json_atomic(manifest, COMMITTED_DIR / f"{experiment.name}.json")

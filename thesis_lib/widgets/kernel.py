@@ -50,8 +50,10 @@ class KernelExplorer(widgets.VBox):
         self._images, self._labels, self._presets = images, labels, presets
         self.entries = [widgets.FloatText(value=0.0, step=0.5, layout=widgets.Layout(width="70px"))
                         for _ in range(9)]
-        self.preset = widgets.Dropdown(options=list(presets), value=preset, description="preset")
-        self.index = widgets.BoundedIntText(value=0, min=0, max=len(images) - 1, description="test image #")
+        wide = {"description_width": "initial"}
+        self.preset = widgets.Dropdown(options=list(presets), value=preset, description="preset", style=wide)
+        self.index = widgets.BoundedIntText(value=0, min=0, max=len(images) - 1, description="test image #",
+                                            style=wide)
         self.output = widgets.Output()
         grid = widgets.GridBox(self.entries, layout=widgets.Layout(grid_template_columns="repeat(3, 75px)"))
         super().__init__([widgets.HBox([widgets.VBox([widgets.Label("kernel k (editable)"), grid]),

@@ -42,7 +42,7 @@ def diagonal(mu, logvar):
 
 # --- discrete -------------------------------------------------------------------------------
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(pair_of_vectors())
 def test_discrete_against_torch_distributions(pq):
     p, q = pq
@@ -54,7 +54,7 @@ def test_discrete_against_torch_distributions(pq):
     torch.testing.assert_close(discrete_cross_entropy(p, q), ref_ce.double())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(pair_of_vectors())
 def test_remark_3_1_4_kl_is_cross_entropy_minus_entropy(pq):
     p, q = pq

@@ -21,7 +21,7 @@ def batch_pair(shape, seed, dtype=torch.float64):
     return torch.rand(shape, generator=g, dtype=dtype), torch.rand(shape, generator=g, dtype=dtype)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes, seeds)
 def test_mse_sum_and_mean_against_torch(shape, seed):
     image, recon = batch_pair(shape, seed)
@@ -34,7 +34,7 @@ def test_mse_sum_and_mean_against_torch(shape, seed):
     torch.testing.assert_close(mse_sum(image, recon), pixels * mse_mean(image, recon))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes, seeds, st.booleans())
 def test_bce_mean_and_sum_against_torch_including_saturated_outputs(shape, seed, saturate):
     image, recon = batch_pair(shape, seed, torch.float32)
@@ -55,7 +55,7 @@ def test_bce_gradient_matches_torch_inside_the_unit_interval():
     torch.testing.assert_close(ours, ref)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(shapes, seeds)
 def test_bce_of_the_perfect_reconstruction_is_the_mean_binary_entropy(shape, seed):
     image, _ = batch_pair(shape, seed)

@@ -174,7 +174,8 @@ def test_composition_mismatch_and_bad_arguments_are_clear_errors():
 
 
 def test_composition_shares_parameters_so_training_the_whole_trains_the_parts():
-    f1, f2 = DeepNetwork((4, 3)), DeepNetwork((3, 2))
+    torch.manual_seed(0)
+    f1, f2 = DeepNetwork((4, 3), "identity"), DeepNetwork((3, 2), "identity")
     f = compose(f1, f2)
     before = f1.theta[0][0].detach().clone()
     opt = torch.optim.SGD(f.parameters(), lr=0.1)

@@ -2,6 +2,7 @@
 
 import math
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,6 +16,8 @@ from thesis_lib.vae import (VAE, LinearGaussianModel, beta_negative_elbo, diagon
                             evaluate_likelihood, fixed_binarisation, importance_sampled, interpolate, latent_grid,
                             nearest_neighbours, negative_elbo, pathwise_gradients, reparameterise, sample_prior,
                             score_function_gradients, vae_importance_sampled)
+from thesis_lib.widgets.vae_latent import (interpolation_explorer, interpolation_figure, latent_explorer,
+                                           latent_manifold_figure, tile)
 
 DTYPE = torch.float64
 
@@ -282,3 +285,39 @@ def test_nearest_neighbours_match_brute_force():
     full = ((queries.reshape(10, 1, 9) - refs.reshape(1, 300, 9).float() / 255) ** 2).sum(-1).sqrt()
     torch.testing.assert_close(dist, full.min(1).values, rtol=1e-4, atol=1e-4)
     assert torch.equal(idx, full.argmin(1))
+
+
+# --- the latent-space explorers (widgets/vae_latent.py) ---------------------------------------
+
+def test_tile_places_images_row_by_row():
+    images = torch.arange(6 * 2 * 3, dtype=torch.float32).reshape(6, 2, 3)
+    mosaic = tile(images, rows=2)
+    assert mosaic.shape == (4, 9)
+    torch.testing.assert_close(mosaic[2:4, 3:6], images[4])  # second row, second column = image 4
+
+
+def test_manifold_figure_shows_the_decoded_grid():
+    torch.manual_seed(0)
+    model = VAE((16, 8), latent=2)
+    fig = latent_manifold_figure(model, n=4, codes=torch.randn(20, 2), labels=torch.randint(0, 10, (20,)))
+    shown = torch.tensor(fig.axes[1].images[0].get_array())
+    with torch.no_grad():
+        expected = tile(model.decode_mean(latent_grid(4)).reshape(-1, 4, 4), 4)
+    torch.testing.assert_close(shown, expected)
+    plt.close("all")
+
+
+def test_explorers_run_and_check_their_model():
+    torch.manual_seed(0)
+    model = VAE((16, 8), latent=2)
+    box = latent_explorer(model)
+    box.children[0].children[0].value = 1.5
+    slider = interpolation_explorer(model, torch.rand(16), torch.rand(16)).children[0]
+    slider.value = 1.0
+    fig = interpolation_figure(model, [(torch.rand(16), torch.rand(16))], steps=4)
+    assert len(fig.axes) == 6
+    plt.close("all")
+    with pytest.raises(ValueError, match="latent=3"):
+        latent_explorer(VAE((16, 8), latent=3))
+    with pytest.raises(ValueError, match="square"):
+        latent_manifold_figure(VAE((15, 8), latent=2))

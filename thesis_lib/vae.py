@@ -61,11 +61,13 @@ class LinearGaussianModel:
     def latent_dim(self) -> int:
         return self.W.shape[1]
 
+    def log_likelihood(self, x: Tensor, z: Tensor) -> Tensor:
+        """log p(x|z) for x [B, D] and z [..., B, k] -> [..., B]."""
+        return Normal(z @ self.W.T + self.b, math.sqrt(self.noise_var)).log_prob(x).sum(-1)
+
     def log_joint(self, x: Tensor, z: Tensor) -> Tensor:
         """log p(x, z) = log p(x|z) + log p(z) for x [B, D] and z [..., B, k] -> [..., B]."""
-        mean = z @ self.W.T + self.b
-        log_lik = Normal(mean, math.sqrt(self.noise_var)).log_prob(x).sum(-1)
-        return log_lik + Normal(torch.zeros_like(z), 1.0).log_prob(z).sum(-1)
+        return self.log_likelihood(x, z) + Normal(torch.zeros_like(z), 1.0).log_prob(z).sum(-1)
 
     def marginal(self) -> MultivariateNormal:
         """p(x) = N(b, WWᵀ + σ² I)."""

@@ -1,0 +1,67 @@
+"""The registered VAE experiments: configurations, models, data, and a short real training run."""
+
+import dataclasses
+
+import torch
+
+from thesis_lib import vae_experiments as vx
+from thesis_lib.data import compose_mnist, load_mnist
+from thesis_lib.reproduce import registered
+from thesis_lib.train import evaluate, experiment_key
+from thesis_lib.vae import VAE, beta_negative_elbo, negative_elbo
+
+
+def test_every_experiment_is_registered_for_make_reproduce():
+    names = [e.name for e in vx.EXPERIMENTS]
+    assert len(names) == len(set(names)) == 7
+    assert set(names) <= set(registered())
+
+
+def test_budgets():
+    for exp in vx.EXPERIMENTS:
+        quick, full = exp.config("quick"), exp.config("full")
+        assert quick.epochs < full.epochs
+        assert dataclasses.replace(quick, epochs=full.epochs) == full  # only the length differs
+        assert full.batch_size == 100 and full.optimizer == "adam" and full.lr == 1e-3
+    assert vx.LIKELIHOOD.config("full").adam_eps == 1e-4  # Burda et al. (2015)
+
+
+def test_models_are_the_stated_architectures():
+    two_d, nll, composed = vx.vae_2d(), vx.vae_nll(), vx.vae_composed()
+    assert two_d.encoder.widths == (784, 512, 256, 4) and two_d.decoder.widths == (2, 256, 512, 784)
+    assert nll.encoder.widths == (784, 200, 200, 100) and nll.decoder.widths == (50, 200, 200, 784)
+    assert nll.encoder.activations == ("tanh", "tanh", "identity")
+    assert composed.encoder.widths == (2304, 512, 256, 64) and composed.decoder.widths[-1] == 2304
+    for beta, exp in vx.BETA.items():
+        model = exp.build()
+        assert isinstance(model, VAE) and model.beta == beta and model.encoder.widths == (784, 400, 40)
+        assert exp.objective is beta_negative_elbo
+    assert all(e.objective is negative_elbo for e in (vx.TWO_D, vx.LIKELIHOOD, vx.COMPOSED))
+
+
+def test_beta_models_have_distinct_cache_keys():
+    keys = {experiment_key("same-name", exp.build(), exp.objective, exp.config("full"), "digest")
+            for exp in vx.BETA.values()}
+    assert len(keys) == len(vx.BETAS)
+
+
+def test_data():
+    train_x, train_y, test_x, test_y = vx.mnist()
+    assert train_x.shape == (60_000, 28, 28) and test_x.shape == (10_000, 28, 28) and train_y is test_y is None
+    c_train, _, c_test, _ = vx.composed_mnist()
+    assert c_train.shape == (60_000, 48, 48) and c_test.shape == (10_000, 48, 48) and c_train.dtype == torch.uint8
+    test = load_mnist("test")
+    expected = compose_mnist(test.images, test.labels, 10_000, seed=vx.COMPOSED_SEEDS["test"]).images
+    assert torch.equal(c_test, expected)
+
+
+def test_short_training_through_the_experiment_lowers_the_test_objective(cache, monkeypatch):
+    train_x, _, test_x, _ = vx.mnist()
+    small = dataclasses.replace(vx.BETA[1.0], data=lambda: (train_x[:3000], None, test_x[:500], None))
+    torch.manual_seed(0)
+    before = evaluate(small.build(), small.objective, test_x[:500])
+    model, history = small.trained("quick", device="cpu", use_committed=False)
+    again, cached = small.trained("quick", device="cpu", use_committed=False)
+    assert history.test[-1] < 0.6 * before and history.origin == "trained"
+    assert cached.origin == "cache" and cached.test == history.test
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))

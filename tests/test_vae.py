@@ -5,7 +5,6 @@ import math
 import matplotlib.pyplot as plt
 import pytest
 import torch
-import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Bernoulli, Normal, kl_divergence

@@ -95,7 +95,8 @@ class LinearGaussianModel:
         dim = self.W.shape[0]
         residual = (x - mu @ self.W.T - self.b).square().sum(-1)
         spread = (logvar.exp() * self.W.square().sum(0)).sum(-1)
-        expected_log_lik = -0.5 * dim * math.log(2 * math.pi * self.noise_var) - (residual + spread) / (2 * self.noise_var)
+        log_norm = -0.5 * dim * math.log(2 * math.pi * self.noise_var)
+        expected_log_lik = log_norm - (residual + spread) / (2 * self.noise_var)
         return expected_log_lik - kl_to_standard_normal(mu, logvar)
 
     def kl_to_posterior(self, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:

@@ -4,6 +4,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source .venv/bin/activate
 export THESIS_PROGRESS=off MPLBACKEND=Agg
+# Idle OpenMP threads of one torch process must not spin while another process computes.
+export OMP_WAIT_POLICY=PASSIVE
 # Models trained while the chapters execute are cached inside _build, so a test run never
 # depends on (or touches) the user's own cache; the book build then loads them.
 export THESIS_CACHE="$PWD/_build/model-cache"

@@ -53,11 +53,12 @@ def test_reproduce_finds_the_experiments():
 # --- the convolutional autoencoder ----------------------------------------------------------
 
 @pytest.mark.parametrize("operator", ["thesis", "torch"])
-def test_image_conv_equals_nn_conv2d(operator):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_image_conv_equals_nn_conv2d(operator, stride):
     torch.manual_seed(0)
-    layer = ae.ImageConv(3, 5, kernel_size=3, padding=1, activation="relu")
+    layer = ae.ImageConv(3, 5, kernel_size=3, padding=1, activation="relu", stride=stride)
     layer.operator = operator
-    reference = nn.Conv2d(3, 5, 3, padding=1)
+    reference = nn.Conv2d(3, 5, 3, padding=1, stride=stride)
     reference.weight.data.copy_(layer.kernel.data)
     reference.bias.data.copy_(layer.bias.data)
     x = torch.randn(4, 3, 9, 7)

@@ -81,7 +81,7 @@ def composed_autoencoder() -> Autoencoder:
 
 class ImageConv(nn.Module):
     """Image layer φ̂(Tψ + b) (Cor 1.3.5) whose operator T cross-correlates with ``out_channels`` k×k kernels
-    (Prop 1.3.6, stride 1) after zero-padding the image by ``padding`` pixels on each side.
+    with stride ``stride`` (Prop 1.3.6) after zero-padding the image by ``padding`` pixels on each side.
 
     ``operator="thesis"`` evaluates T with :func:`thesis_lib.vision.cross_correlate` (the formula of
     chapter 1.3); ``"torch"`` (default, ~7× faster to train on a CPU) with ``F.conv2d``, which
@@ -89,10 +89,11 @@ class ImageConv(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int = 3, padding: int = 1,
-                 activation: str = "relu"):
+                 activation: str = "relu", stride: int = 1):
         super().__init__()
-        check_widths((in_channels, out_channels, kernel_size), name="(in_channels, out_channels, kernel_size)")
-        self.padding = padding
+        check_widths((in_channels, out_channels, kernel_size, stride),
+                     name="(in_channels, out_channels, kernel_size, stride)")
+        self.padding, self.stride = padding, stride
         self.activation, self.phi = resolve(activation)
         self.operator = "torch"
         self.kernel = nn.Parameter(torch.empty(out_channels, in_channels, kernel_size, kernel_size))
@@ -104,15 +105,16 @@ class ImageConv(nn.Module):
     def _operator(self, image: torch.Tensor) -> torch.Tensor:
         padded = F.pad(image, (self.padding,) * 4)
         if self.operator == "thesis":
-            return cross_correlate(padded, self.kernel)
-        return F.conv2d(padded, self.kernel)
+            return cross_correlate(padded, self.kernel, stride=self.stride)
+        return F.conv2d(padded, self.kernel, stride=self.stride)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return image_layer(image, self._operator, self.bias[:, None, None], self.phi)
 
     def extra_repr(self) -> str:
         c_out, c_in, k, _ = self.kernel.shape
-        return f"{c_in} -> {c_out}, kernel {k}x{k}, padding={self.padding}, activation={self.activation}"
+        return (f"{c_in} -> {c_out}, kernel {k}x{k}, stride={self.stride}, padding={self.padding}, "
+                f"activation={self.activation}")
 
 
 class MaxPool(nn.Module):
@@ -150,7 +152,7 @@ class Upsample(nn.Module):
 class ConvAutoencoder(nn.Module):
     """A convolutional autoencoder R^784 -> R^784 with bottleneck ``bottleneck``.
 
-    Encoder: 28×28 → conv 1→4, ReLU → max-pool 2 → 14×14 → conv 4→8, ReLU → max-pool 2 → 7×7×8 = 392
+    Encoder: 28×28 → conv 1→4 with stride 2, ReLU → 14×14 → conv 4→8, ReLU → max-pool 2 → 7×7×8 = 392
     → 64 (ReLU) → bottleneck (identity). Decoder mirrored: bottleneck → 64 → 392 (ReLU) → 8×7×7
     → upsample → conv 8→4, ReLU → upsample → conv 4→1 (identity) → 784. All kernels 3×3 with one
     pixel of zero padding. Inputs and outputs are flat, as for the dense models.
@@ -159,7 +161,7 @@ class ConvAutoencoder(nn.Module):
     def __init__(self, bottleneck: int = 3):
         super().__init__()
         self.encoder = nn.Sequential(
-            nn.Unflatten(1, (1, 28, 28)), ImageConv(1, 4), MaxPool(2), ImageConv(4, 8), MaxPool(2),
+            nn.Unflatten(1, (1, 28, 28)), ImageConv(1, 4, stride=2), ImageConv(4, 8), MaxPool(2),
             nn.Flatten(), Layer(392, 64, "relu"), Layer(64, bottleneck, "identity"))
         self.decoder = nn.Sequential(
             Layer(bottleneck, 64, "relu"), Layer(64, 392, "relu"), nn.Unflatten(1, (8, 7, 7)),
@@ -192,20 +194,20 @@ def _config(budget: str, *, quick: int, full: int) -> TrainConfig:
 
 
 ALG1_LINEAR = Experiment(
-    "ae-alg1-linear", linear_autoencoder, reconstruction_mse, functools.partial(_config, quick=5, full=1000), mnist,
+    "ae-alg1-linear", linear_autoencoder, reconstruction_mse, functools.partial(_config, quick=3, full=1000), mnist,
     "Algorithm 1: 784-128-64-12-3 mirrored, identity activations (linear autoencoder), MSE, Adam 3e-4, batch 256")
 ALG1_RELU = Experiment(
-    "ae-alg1-relu", relu_autoencoder, reconstruction_mse, functools.partial(_config, quick=15, full=1000), mnist,
+    "ae-alg1-relu", relu_autoencoder, reconstruction_mse, functools.partial(_config, quick=10, full=1000), mnist,
     "Algorithm 1: 784-128-64-12-3 mirrored, ReLU hidden layers, identity bottleneck and output, MSE, Adam 3e-4")
 SWEEP = {k: Experiment(f"ae-sweep-{k}", functools.partial(relu_autoencoder, k), reconstruction_mse,
-                       functools.partial(_config, quick=4, full=100), mnist,
+                       functools.partial(_config, quick=3, full=100), mnist,
                        f"784-128-64-{max(12, k)}-{k} mirrored ReLU autoencoder (bottleneck sweep), MSE, Adam 3e-4")
          for k in BOTTLENECKS}
 CONV = Experiment(
-    "ae-conv-3", ConvAutoencoder, reconstruction_mse, functools.partial(_config, quick=2, full=100), mnist,
-    "convolutional autoencoder (conv 4, pool, conv 8, pool, 64, 3 and mirrored), MSE, Adam 3e-4")
+    "ae-conv-3", ConvAutoencoder, reconstruction_mse, functools.partial(_config, quick=1, full=100), mnist,
+    "convolutional autoencoder (conv 4 stride 2, conv 8, pool, 64, 3 and mirrored), MSE, Adam 3e-4")
 COMPOSED = Experiment(
-    "ae-composed", composed_autoencoder, reconstruction_mse, functools.partial(_config, quick=5, full=200),
+    "ae-composed", composed_autoencoder, reconstruction_mse, functools.partial(_config, quick=3, full=200),
     composed_mnist, "2304-512-128-16 mirrored ReLU autoencoder on composed MNIST (two digits, 48x48), MSE")
 
 EXPERIMENTS = [ALG1_LINEAR, ALG1_RELU, *SWEEP.values(), CONV, COMPOSED]

@@ -3,7 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source .venv/bin/activate
-export THESIS_PROGRESS=off MPLBACKEND=Agg
+export THESIS_PROGRESS=off
 # Idle OpenMP threads of one torch process must not spin while another process computes.
 export OMP_WAIT_POLICY=PASSIVE
 # Models trained while the chapters execute are cached inside _build, so a test run never

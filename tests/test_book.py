@@ -87,6 +87,8 @@ def test_page_renders_completely(server, browser, page_name):
     broken = page.evaluate(
         "() => [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
     assert not broken, f"images that did not load on {page_name}: {broken}"
+    if re.match(r"chapters/\d", page_name):
+        assert page.evaluate("() => document.images.length") > 0, f"{page_name} shows no figure at all"
     if widget_scripts:
         rendered = page.evaluate(
             "() => [...document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]')]"

@@ -42,6 +42,8 @@ def test_every_experiment_builds_and_maps_images_to_images():
         assert exp.config("quick").epochs < exp.config("full").epochs
     for k, exp in ae.SWEEP.items():
         assert exp.build().bottleneck == k
+    composed = ae.COMPOSED.config("full")
+    assert (composed.batch_size, composed.lr) == (64, 1e-3) and ae.COMPOSED.build().bottleneck == 32
 
 
 def test_reproduce_finds_the_experiments():
@@ -131,8 +133,9 @@ def test_decode_rejects_bad_shapes():
 
 
 def test_markdown_table():
-    text = ae.markdown_table(("model", "MSE"), [("PCA-3", 0.0516089), ("AE", 3)])
-    assert text.splitlines() == ["| model | MSE |", "|---|---|", "| PCA-3 | 0.05161 |", "| AE | 3 |"]
+    text = ae.markdown_table(("model", "MSE"), [("PCA-3", 0.0516089), ("AE", 0.04), ("epochs", 3)])
+    assert text.splitlines() == ["| model | MSE |", "|---|---|", "| PCA-3 | 0.05161 |", "| AE | 0.04000 |",
+                                 "| epochs | 3 |"]
 
 
 # --- linear autoencoders and PCA ------------------------------------------------------------

@@ -13,7 +13,8 @@ batch 256, as Algorithm 1 states.
 * ``ae-sweep-<k>``: widths 784-128-64-max(12, k)-k, ReLU as above, for the bottlenecks in
   :data:`BOTTLENECKS` (100 epochs at the full budget instead of 1000);
 * ``ae-conv-3``: :class:`ConvAutoencoder`, a convolutional autoencoder with bottleneck 3;
-* ``ae-composed``: 2304-512-128-16 mirrored autoencoder on composed MNIST (two digits, 48×48).
+* ``ae-composed``: 2304-512-128-32 mirrored autoencoder on composed MNIST (two digits, 48×48), trained
+  with learning rate 10⁻³ and batch 64 (more progress per epoch than Algorithm 1's setting).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from .vision import cross_correlate, image_layer, max_pool
 ALGORITHM_1_WIDTHS = (784, 128, 64, 12, 3)
 BOTTLENECKS = (2, 3, 5, 10, 20)
 COMPOSED_TRAIN, COMPOSED_TEST, COMPOSED_CANVAS = 20_000, 10_000, (48, 48)
-COMPOSED_WIDTHS = (48 * 48, 512, 128, 16)
+COMPOSED_WIDTHS = (48 * 48, 512, 128, 32)
 OPERATORS = ("torch", "thesis")
 
 
@@ -74,7 +75,7 @@ def relu_autoencoder(bottleneck: int = 3) -> Autoencoder:
 
 
 def composed_autoencoder() -> Autoencoder:
-    """2304-512-128-16 mirrored, ReLU hidden layers, identity bottleneck and output."""
+    """2304-512-128-32 mirrored, ReLU hidden layers, identity bottleneck and output."""
     return mirrored_autoencoder(COMPOSED_WIDTHS, activation="relu", output_activation="identity",
                                 bottleneck_activation="identity")
 
@@ -193,6 +194,11 @@ def _config(budget: str, *, quick: int, full: int) -> TrainConfig:
     return TrainConfig(epochs=pick(quick=quick, full=full, budget=budget), batch_size=256, lr=3e-4)
 
 
+def _composed_config(budget: str, *, quick: int, full: int) -> TrainConfig:
+    """Adam, learning rate 1e-3, batch 64: composed MNIST learns too slowly with Algorithm 1's setting."""
+    return TrainConfig(epochs=pick(quick=quick, full=full, budget=budget), batch_size=64, lr=1e-3)
+
+
 ALG1_LINEAR = Experiment(
     "ae-alg1-linear", linear_autoencoder, reconstruction_mse, functools.partial(_config, quick=3, full=1000), mnist,
     "Algorithm 1: 784-128-64-12-3 mirrored, identity activations (linear autoencoder), MSE, Adam 3e-4, batch 256")
@@ -207,8 +213,9 @@ CONV = Experiment(
     "ae-conv-3", ConvAutoencoder, reconstruction_mse, functools.partial(_config, quick=1, full=100), mnist,
     "convolutional autoencoder (conv 4 stride 2, conv 8, pool, 64, 3 and mirrored), MSE, Adam 3e-4")
 COMPOSED = Experiment(
-    "ae-composed", composed_autoencoder, reconstruction_mse, functools.partial(_config, quick=3, full=200),
-    composed_mnist, "2304-512-128-16 mirrored ReLU autoencoder on composed MNIST (two digits, 48x48), MSE")
+    "ae-composed", composed_autoencoder, reconstruction_mse, functools.partial(_composed_config, quick=3, full=200),
+    composed_mnist, "2304-512-128-32 mirrored ReLU autoencoder on composed MNIST (two digits, 48x48), MSE, "
+    "Adam 1e-3, batch 64")
 
 EXPERIMENTS = [ALG1_LINEAR, ALG1_RELU, *SWEEP.values(), CONV, COMPOSED]
 
@@ -273,9 +280,9 @@ def test_mse_table(models: dict[str, nn.Module | PCA], images: torch.Tensor) -> 
 
 
 def markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    """A Markdown table; floats are written with four significant digits."""
+    """A Markdown table; floats are written with four significant digits (trailing zeros kept)."""
     def cell(value) -> str:
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
+        return f"{value:#.4g}" if isinstance(value, float) else str(value)
 
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]

@@ -33,3 +33,23 @@ def test_train_config_rejects_bad_values_naming_the_field(field, value):
     kwargs[field] = value
     with pytest.raises(ValueError, match=rf"^{field}="):
         TrainConfig(**kwargs)
+
+
+def test_burda_schedule_matches_torch_multistep_lr():
+    """Burda et al. (2015): 1e-3 · 10^(-i/7) for 3^i epochs, i = 0..7, i.e. steps at 1, 4, 13, 40, ..."""
+    config = TrainConfig(epochs=1, batch_size=1, lr=1e-3, lr_schedule="burda")
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1e-3)
+    milestones = [sum(3 ** j for j in range(i + 1)) for i in range(7)]
+    reference = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=10 ** (-1 / 7))
+    for epoch in range(3400):
+        assert config.lr_at(epoch) == pytest.approx(reference.get_last_lr()[0], rel=1e-12), epoch
+        optimizer.step()
+        reference.step()
+    assert milestones[-1] + 3 ** 7 == 3280
+    assert config.lr_at(3279) == pytest.approx(1e-4)
+
+
+def test_constant_schedule_keeps_the_rate_and_unknown_schedules_are_refused():
+    assert TrainConfig(epochs=1, batch_size=1, lr=0.3).lr_at(10_000) == 0.3
+    with pytest.raises(ValueError, match=r"lr_schedule='cosine'.*'constant', 'burda'"):
+        TrainConfig(epochs=1, batch_size=1, lr=1e-3, lr_schedule="cosine")

@@ -1,3 +1,6 @@
+import dataclasses
+import hashlib
+import json
 import os
 import pickle
 import subprocess
@@ -184,3 +187,47 @@ def test_history_round_trips_through_a_checkpoint(tmp_path):
     path = tmp_path / "run.pt"
     _, h = _run(TrainConfig(epochs=1, batch_size=100, lr=1e-3), checkpoint=path)
     assert History(**load_checkpoint(path)["history"]) == h
+
+
+def test_fit_follows_the_learning_rate_schedule_like_torch_multistep_lr():
+    """fit with lr_schedule="burda" = a plain loop with torch's fused Adam and MultiStepLR, same batches."""
+    x, y = small_mnist(600)
+    config = TrainConfig(epochs=5, batch_size=100, lr=1e-2, seed=3, lr_schedule="burda")
+    torch.manual_seed(0)
+    model = classifier()
+    fit(model, cross_entropy, x, train_y=y, config=config, device="cpu", progress=False)
+
+    torch.manual_seed(0)
+    reference = classifier()
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-2, fused=True)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[1, 4], gamma=10 ** (-1 / 7))
+    gen = torch.Generator().manual_seed(3)
+    for _ in range(5):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), 100):
+            idx = perm[i:i + 100]
+            loss = cross_entropy(reference, x[idx].float() / 255, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        scheduler.step()
+    torch.manual_seed(0)
+    constant = classifier()
+    fit(constant, cross_entropy, x, train_y=y, config=dataclasses.replace(config, lr_schedule="constant"),
+        device="cpu", progress=False)
+    for p, q, c in zip(model.parameters(), reference.parameters(), constant.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    assert max((p - c).abs().max().item() for p, c in zip(model.parameters(), constant.parameters())) > 1e-3
+
+
+def test_the_schedule_field_keeps_the_keys_of_models_trained_before_it():
+    from thesis_lib.train import experiment_key
+
+    model = classifier()
+    plain = TrainConfig(epochs=1, batch_size=100, lr=1e-3)
+    key = experiment_key("k", model, cross_entropy, plain, "d")
+    spec = {"name": "k", "model": repr(model), "objective": f"{cross_entropy.__module__}.cross_entropy",
+            "config": {"batch_size": 100, "lr": 1e-3, "optimizer": "adam", "seed": 0, "adam_eps": 1e-8},
+            "data": "d"}
+    assert key == hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+    assert experiment_key("k", model, cross_entropy, dataclasses.replace(plain, lr_schedule="burda"), "d") != key

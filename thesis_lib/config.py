@@ -16,6 +16,7 @@ import torch
 
 BUDGETS = ("quick", "full")
 OPTIMIZERS = ("adam", "sgd")
+LR_SCHEDULES = ("constant", "burda")
 
 
 def _choice(name: str, value: Any, allowed: tuple) -> None:
@@ -72,6 +73,10 @@ class TrainConfig:
     """How a model is trained; every field is checked when the object is made.
 
     ``epochs`` is the budget-dependent part; every other field identifies the experiment.
+    ``lr_schedule``: ``"constant"``, or ``"burda"``, the schedule of Burda et al. (2015, §5):
+    ``lr · 10^(-i/7)`` during the 3^i epochs of stage i = 0, 1, ..., 7 (3280 epochs in all; the
+    last rate is kept after that). It depends only on the epoch, so a resumed or extended run
+    follows the same rates.
     """
 
     epochs: int
@@ -80,6 +85,7 @@ class TrainConfig:
     optimizer: str = "adam"
     seed: int = 0
     adam_eps: float = 1e-8
+    lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
         _positive_int("epochs", self.epochs)
@@ -89,6 +95,17 @@ class TrainConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed={self.seed!r} is not allowed; it must be a non-negative integer")
         _positive_float("adam_eps", self.adam_eps)
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch`` (counted from 0) under ``lr_schedule``."""
+        if self.lr_schedule == "constant":
+            return self.lr
+        stage, stage_end = 0, 1
+        while stage < 7 and epoch >= stage_end:
+            stage += 1
+            stage_end += 3 ** stage
+        return self.lr * 10 ** (-stage / 7)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)

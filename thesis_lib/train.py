@@ -171,6 +171,8 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
     started = time.perf_counter() - history.wall_time
     model.train()
     while history.epochs < config.epochs:
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr_at(history.epochs)
         perm = torch.randperm(n, device=device, generator=gen)
         total = torch.zeros((), device=device)
         for i in range(0, n, bs):
@@ -221,11 +223,18 @@ def tensor_digest(*tensors: torch.Tensor | None) -> str:
     return digest.hexdigest()
 
 
+#: configuration fields added after checkpoints were first made: they enter the key only when
+#: changed from these values, so that the models trained before them keep their keys
+LATER_FIELDS = {"lr_schedule": "constant"}
+
+
 def experiment_key(name: str, model: nn.Module, objective: Objective, config: TrainConfig,
                    data_digest: str) -> str:
     """A hash of everything that defines a trained model except the number of epochs."""
+    fields = {k: v for k, v in config.as_dict().items()
+              if k != "epochs" and not (k in LATER_FIELDS and v == LATER_FIELDS[k])}
     spec = {"name": name, "model": repr(model), "objective": _check_objective(objective),
-            "config": {k: v for k, v in config.as_dict().items() if k != "epochs"}, "data": data_digest}
+            "config": fields, "data": data_digest}
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 

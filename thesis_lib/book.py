@@ -131,14 +131,18 @@ def results_markdown(directory: Path = REPO_ROOT / "checkpoints") -> str:
     if not rows:
         return ("*No full-budget checkpoint is committed yet: `make reproduce` writes them into "
                 "`checkpoints/`. Until then the chapters show their models at the budget they ran with.*")
-    lines = ["| experiment | what | epochs | batch, lr | device | wall time | train objective | test objective |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| experiment | what | epochs | batch, lr | device | wall time | train objective | test objective "
+             "| further evaluation |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for m in rows:
         metrics, config = m.get("metrics", {}), m.get("config", {})
         test = metrics.get("test_objective")
+        lr = f"{config.get('lr')}" + (f" ({config['lr_schedule']} schedule)"
+                                      if config.get("lr_schedule", "constant") != "constant" else "")
+        further = ", ".join(f"{name} {value:.5g}" for name, value in m.get("evaluation", {}).items()) or "—"
         lines.append(
             f"| `{m['name']}` | {m.get('description', '')} | {m['epochs']} | {config.get('batch_size')}, "
-            f"{config.get('lr')} | {m.get('device', '')} | {m.get('wall_time_s', 0) / 60:.1f} min | "
+            f"{lr} | {m.get('device', '')} | {m.get('wall_time_s', 0) / 60:.1f} min | "
             f"{metrics.get('train_objective', float('nan')):.5g} | "
-            f"{'—' if test is None else f'{test:.5g}'} |")
+            f"{'—' if test is None else f'{test:.5g}'} | {further} |")
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """``make reproduce``: train every registered experiment at the full budget and commit it.
 
 Each model is written to ``checkpoints/<name>.pt`` with a manifest ``checkpoints/<name>.json``
-(configuration, data md5, seed, epochs, device, wall time, final train/test metrics). Training
+(configuration, data md5, seed, epochs, device, wall time, final train/test metrics and the
+experiment's ``evaluation`` if it has one). Training
 goes through the user's cache, so an interrupted run resumes where it stopped.
 
     python -m thesis_lib.reproduce            # all experiments
@@ -24,7 +25,7 @@ import torch
 
 from .config import default_device
 from .data import MNIST_FILES
-from .train import COMMITTED_DIR, Experiment, cache_dir, experiment_key, tensor_digest
+from .train import COMMITTED_DIR, Experiment, cache_dir, tensor_digest
 
 #: modules that define a list ``EXPERIMENTS`` of :class:`~thesis_lib.train.Experiment`
 EXPERIMENT_MODULES = ("thesis_lib.ae_experiments", "thesis_lib.vae_experiments")
@@ -57,14 +58,14 @@ def reproduce(experiment: Experiment, device: torch.device | None = None) -> dic
     device = device or default_device()
     model, history = experiment.trained("full", device=device, use_committed=False)
     train_x, train_y, _, _ = experiment.data()
-    config = experiment.config("full")
-    key = experiment_key(experiment.name, model, experiment.objective, config, tensor_digest(train_x, train_y))
+    config, key = experiment.config("full"), history.extra["key"]
     COMMITTED_DIR.mkdir(exist_ok=True)
     source = cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt"
     fd, tmp = tempfile.mkstemp(prefix=f".{experiment.name}.", suffix=".tmp", dir=COMMITTED_DIR)
     os.close(fd)
     shutil.copyfile(source, tmp)
     os.replace(tmp, COMMITTED_DIR / f"{experiment.name}.pt")
+    evaluation = experiment.evaluation(model) if experiment.evaluation else {}  # on the training device
     manifest = {
         "name": experiment.name,
         "description": experiment.description,
@@ -82,6 +83,7 @@ def reproduce(experiment: Experiment, device: torch.device | None = None) -> dic
         "torch": torch.__version__,
         "wall_time_s": round(history.wall_time, 1),
         "metrics": experiment.metrics(model.cpu()),  # on the CPU, as the checkpoint test re-evaluates it
+        "evaluation": evaluation,
         "history": dataclasses.asdict(history) | {"extra": {}},
     }
     _write_json_atomic(manifest, COMMITTED_DIR / f"{experiment.name}.json")

@@ -262,6 +262,8 @@ def load_or_train(name: str, build: Callable[[], nn.Module], objective: Objectiv
        and at least ``config.epochs`` epochs;
     2. else the user's cache (``cache_dir()``), keyed by the configuration and data, resuming an
        interrupted run; training at ``config.epochs`` when nothing is there.
+
+    The configuration's key is returned in ``history.extra["key"]``.
     """
     torch.manual_seed(config.seed)
     model = build()
@@ -272,10 +274,12 @@ def load_or_train(name: str, build: Callable[[], nn.Module], objective: Objectiv
         model.load_state_dict(state["model"])
         history = History(**state["history"])
         history.origin = f"committed checkpoint (budget {manifest.get('budget', 'full')})"
+        history.extra["key"] = key
         return model.to(device or default_device()).eval(), history
     path = cache_dir() / f"{name}-{key}-e{config.epochs}.pt"
     history = fit(model, objective, train_x, config=config, train_y=train_y, test_x=test_x, test_y=test_y,
                   device=device, progress=progress, desc=name, checkpoint=path, key=key)
+    history.extra["key"] = key
     return model, history
 
 
@@ -288,7 +292,9 @@ class Experiment:
 
     ``config(budget)`` gives the training configuration for ``"quick"`` or ``"full"``;
     ``data()`` returns ``(train_x, train_y, test_x, test_y)`` (targets may be ``None``).
-    ``make reproduce`` trains every registered experiment at the full budget.
+    ``make reproduce`` trains every registered experiment at the full budget. ``evaluation``, if
+    given, maps the trained model to further named numbers too costly for every run (such as a
+    k = 5000 likelihood); ``make reproduce`` computes them once and writes them into the manifest.
     """
 
     name: str
@@ -297,6 +303,7 @@ class Experiment:
     config: Callable[[str], TrainConfig]
     data: Callable[[], Data]
     description: str = ""
+    evaluation: Callable[[nn.Module], dict[str, float]] | None = None
 
     def trained(self, budget: str | None = None, device: torch.device | str | None = None,
                 progress: bool | None = None, use_committed: bool = True) -> tuple[nn.Module, History]:

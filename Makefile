@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(PY) -m thesis_lib.bench
 
 reproduce: data
-	THESIS_BUDGET=full $(PY) -m thesis_lib.reproduce
+	THESIS_BUDGET=full $(PY) -m thesis_lib.reproduce $(NAMES)
 
 clean:
 	rm -rf _build

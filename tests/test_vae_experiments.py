@@ -23,7 +23,9 @@ def test_budgets():
         assert quick.epochs < full.epochs
         assert dataclasses.replace(quick, epochs=full.epochs) == full  # only the length differs
         assert full.batch_size == 100 and full.optimizer == "adam" and full.lr == 1e-3
-    assert vx.LIKELIHOOD.config("full").adam_eps == 1e-4  # Burda et al. (2015)
+    nll = vx.LIKELIHOOD.config("full")
+    assert nll.adam_eps == 1e-4 and nll.lr_schedule == "burda"  # Burda et al. (2015)
+    assert vx.LIKELIHOOD.evaluation is vx.likelihood_protocol
 
 
 def test_models_are_the_stated_architectures():

@@ -67,10 +67,10 @@ LIKELIHOOD = Experiment("vae-mnist-nll", vae_nll, negative_elbo,
                         "784-200-200-50 tanh VAE of Burda et al. (2015), dynamically binarised MNIST",
                         evaluation=likelihood_protocol)
 BETA = {beta: Experiment(f"vae-beta-{beta:g}", functools.partial(vae_beta, beta), beta_negative_elbo,
-                         _config(quick=1, full=40), mnist,
+                         _config(quick=1, full=30), mnist,
                          f"784-400-20 ReLU VAE trained on reconstruction + {beta:g}·KL")
         for beta in BETAS}
-COMPOSED = Experiment("vae-composed-mnist", vae_composed, negative_elbo, _config(quick=2, full=60), composed_mnist,
+COMPOSED = Experiment("vae-composed-mnist", vae_composed, negative_elbo, _config(quick=2, full=40), composed_mnist,
                       "2304-512-256-32 ReLU VAE on composed MNIST (two digits on a 48x48 canvas)")
 
 EXPERIMENTS = [TWO_D, LIKELIHOOD, *BETA.values(), COMPOSED]

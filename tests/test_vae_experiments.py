@@ -4,8 +4,9 @@ import dataclasses
 
 import torch
 
-from thesis_lib import ae_experiments
+from thesis_lib import ae_experiments, vae
 from thesis_lib import vae_experiments as vx
+from thesis_lib.data import load_mnist
 from thesis_lib.reproduce import registered
 from thesis_lib.train import evaluate, experiment_key
 from thesis_lib.vae import VAE, beta_negative_elbo, negative_elbo
@@ -65,3 +66,13 @@ def test_short_training_through_the_experiment_lowers_the_test_objective(cache, 
     assert history.test[-1] < 0.6 * before and history.origin == "trained"
     assert cached.origin == "cache" and cached.test == history.test
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+def test_likelihood_protocol_scores_all_test_images_with_k_samples():
+    torch.manual_seed(0)
+    model = vx.vae_nll()
+    scores = vx.likelihood_protocol(model, k=4)
+    assert set(scores) == {"test_nll_k4", "test_negative_elbo_k4", "test_reconstruction", "test_kl"}
+    assert scores["test_nll_k4"] <= scores["test_negative_elbo_k4"]
+    subset = vae.evaluate_likelihood(model, vae.fixed_binarisation(load_mnist("test").images[:100]), k=4)
+    assert abs(subset.nll - scores["test_nll_k4"]) < 0.05 * scores["test_nll_k4"]

@@ -12,7 +12,7 @@
 All train on dynamically binarised images (:func:`~thesis_lib.vae.negative_elbo`); the test
 objective is scored on a seeded binarisation. The data are chapter 2.3's (``ae_experiments.mnist``
 and ``ae_experiments.composed_mnist``). ``quick`` is a few epochs for a CPU; ``full`` is sized so
-that the whole chapter trains in under two hours on a 2-core CPU.
+that the whole chapter trains in about two hours on a 2-core CPU.
 """
 
 from __future__ import annotations

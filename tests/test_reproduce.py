@@ -51,6 +51,9 @@ def test_reproduce_writes_a_checkpoint_and_a_manifest_the_chapters_then_load(com
     key = experiment_key("small", small_model(), cross_entropy, SMALL.config("full"), tensor_digest(train_x, train_y))
     assert manifest["key"] == key and manifest["epochs"] == 3 and manifest["budget"] == "full"
     state = load_checkpoint(committed / "small.pt", key)
+    assert "optimizer" not in state and "rng" not in state  # the user's cache keeps those to resume
+    cached = load_checkpoint(train.cache_dir() / f"small-{key}-e3.pt", key)
+    assert "optimizer" in cached and state["history"] == cached["history"]
     model = small_model()
     model.load_state_dict(state["model"])
     assert manifest["metrics"] == SMALL.metrics(model)

@@ -2,8 +2,10 @@
 
 Each model is written to ``checkpoints/<name>.pt`` with a manifest ``checkpoints/<name>.json``
 (configuration, data md5, seed, epochs, device, wall time, final train/test metrics and the
-experiment's ``evaluation`` if it has one). Training
-goes through the user's cache, so an interrupted run resumes where it stopped.
+experiment's ``evaluation`` if it has one). Training goes through the user's cache, so an
+interrupted run resumes where it stopped. The committed file keeps the weights and the history but
+not the optimiser and random states (:data:`RESUME_ONLY`, two thirds of an Adam checkpoint's size);
+the cache keeps those for extending a run.
 
     python -m thesis_lib.reproduce            # all experiments
     python -m thesis_lib.reproduce NAME ...   # some of them
@@ -17,7 +19,6 @@ import importlib
 import json
 import os
 import platform
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -25,10 +26,13 @@ import torch
 
 from .config import default_device
 from .data import MNIST_FILES
-from .train import COMMITTED_DIR, Experiment, cache_dir, tensor_digest
+from .train import COMMITTED_DIR, Experiment, cache_dir, load_checkpoint, save_atomic, tensor_digest
 
 #: modules that define a list ``EXPERIMENTS`` of :class:`~thesis_lib.train.Experiment`
 EXPERIMENT_MODULES = ("thesis_lib.ae_experiments", "thesis_lib.vae_experiments")
+
+#: checkpoint entries needed only to resume training, left out of the committed copy
+RESUME_ONLY = ("optimizer", "rng")
 
 
 def registered() -> dict[str, Experiment]:
@@ -59,12 +63,8 @@ def reproduce(experiment: Experiment, device: torch.device | None = None) -> dic
     model, history = experiment.trained("full", device=device, use_committed=False)
     train_x, train_y, _, _ = experiment.data()
     config, key = experiment.config("full"), history.extra["key"]
-    COMMITTED_DIR.mkdir(exist_ok=True)
-    source = cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt"
-    fd, tmp = tempfile.mkstemp(prefix=f".{experiment.name}.", suffix=".tmp", dir=COMMITTED_DIR)
-    os.close(fd)
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, COMMITTED_DIR / f"{experiment.name}.pt")
+    state = load_checkpoint(cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt", key)
+    save_atomic({k: v for k, v in state.items() if k not in RESUME_ONLY}, COMMITTED_DIR / f"{experiment.name}.pt")
     evaluation = experiment.evaluation(model) if experiment.evaluation else {}  # on the training device
     manifest = {
         "name": experiment.name,

@@ -72,3 +72,13 @@ def test_results_page_lists_the_committed_checkpoints(committed, tmp_path):
     table = book.results_markdown(committed)
     row = next(line for line in table.splitlines() if line.startswith("| `small`"))
     assert "| 3 | 100, 0.01 |" in row and f"weight_norm {manifest['evaluation']['weight_norm']:.5g}" in row
+
+
+def test_manifests_come_in_natural_order_of_name(tmp_path):
+    from thesis_lib import book
+
+    names = ["vae-beta-4", "ae-sweep-10", "vae-beta-0.5", "ae-sweep-2", "ae-alg1-relu", "vae-beta-1"]
+    for name in names:
+        (tmp_path / f"{name}.json").write_text(json.dumps({"name": name}))
+    assert [m["name"] for m in book.manifests(tmp_path)] == [
+        "ae-alg1-relu", "ae-sweep-2", "ae-sweep-10", "vae-beta-0.5", "vae-beta-1", "vae-beta-4"]

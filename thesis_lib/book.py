@@ -121,8 +121,14 @@ def errata_markdown(root: Path = REPO_ROOT) -> str:
 
 
 def manifests(directory: Path = REPO_ROOT / "checkpoints") -> list[dict]:
-    """The manifests of the committed full-budget checkpoints (``make reproduce``)."""
-    return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
+    """The manifests of the committed full-budget checkpoints (``make reproduce``), in natural order of name
+    (``ae-sweep-2`` before ``ae-sweep-10``)."""
+    return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"), key=_natural_key)]
+
+
+def _natural_key(path: Path) -> list:
+    return [(0, float(part), "") if re.fullmatch(r"\d+(\.\d+)?", part) else (1, 0.0, part)
+            for part in re.split(r"(\d+(?:\.\d+)?)", path.stem)]
 
 
 def results_markdown(directory: Path = REPO_ROOT / "checkpoints") -> str:

@@ -49,6 +49,11 @@ def registered() -> dict[str, Experiment]:
     return found
 
 
+def _threads() -> str:
+    n = torch.get_num_threads()
+    return f"{n} thread" + ("" if n == 1 else "s")
+
+
 def _write_json_atomic(obj: dict, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w") as fh:
@@ -79,7 +84,7 @@ def reproduce(experiment: Experiment, device: torch.device | None = None) -> dic
         "data_md5": {name: md5 for name, (_, md5) in MNIST_FILES.items()},
         "train_data_digest": tensor_digest(train_x, train_y),
         "device": str(device) + (f" ({torch.cuda.get_device_name()})" if device.type == "cuda" else
-                                 f" ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"),
+                                 f" ({platform.processor() or platform.machine()}, {_threads()})"),
         "torch": torch.__version__,
         "wall_time_s": round(history.wall_time, 1),
         "metrics": experiment.metrics(model.cpu()),  # on the CPU, as the checkpoint test re-evaluates it

@@ -33,8 +33,10 @@ def autograd_slope(f, t):
 
 
 def close(a, b, dtype):
+    """One formula against another: float32 to 1e-6 relative, float64 to 1e-12 relative."""
     tol = dict(rtol=1e-6, atol=1e-7) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-300)
-    return torch.allclose(a, b, **tol)
+    torch.testing.assert_close(a, b, **tol)
+    return True
 
 
 @fast
@@ -68,13 +70,13 @@ def test_sigmoid_matches_torch_and_is_stable_for_large_t(values, dtype):
     assert close(sigmoid_derivative(t), exact_slope, dtype)
     assert close(slope, exact_slope, dtype)
     # torch's own autograd uses σ(1 - σ), which rounds to 0 for large t: compare absolutely
-    assert torch.allclose(slope, autograd_slope(torch.sigmoid, t), rtol=0, atol=torch.finfo(dtype).eps)
+    torch.testing.assert_close(slope, autograd_slope(torch.sigmoid, t), rtol=0, atol=torch.finfo(dtype).eps)
 
 
 def test_sigmoid_closed_form_values():
     t = torch.tensor([0.0, math.log(3.0), -math.log(3.0)], dtype=torch.float64)
-    assert torch.allclose(sigmoid(t), torch.tensor([0.5, 0.75, 0.25], dtype=torch.float64))
-    assert torch.allclose(sigmoid_derivative(t), torch.tensor([0.25, 0.1875, 0.1875], dtype=torch.float64))
+    torch.testing.assert_close(sigmoid(t), torch.tensor([0.5, 0.75, 0.25], dtype=torch.float64))
+    torch.testing.assert_close(sigmoid_derivative(t), torch.tensor([0.25, 0.1875, 0.1875], dtype=torch.float64))
 
 
 @fast
@@ -90,8 +92,8 @@ def test_identity_and_its_derivative(values):
 def test_kernel_the_networks_run_equals_the_formula(values, name, alpha):
     t = torch.tensor(values, dtype=torch.float64)
     act = activation(name, alpha)
-    assert torch.allclose(act(t), act.formula(t), rtol=1e-12, atol=1e-300)
-    assert torch.allclose(autograd_slope(act, t), act.derivative(t), rtol=1e-12, atol=1e-16)
+    torch.testing.assert_close(act(t), act.formula(t), rtol=1e-12, atol=1e-300)
+    torch.testing.assert_close(autograd_slope(act, t), act.derivative(t), rtol=1e-12, atol=1e-16)
 
 
 def test_leaky_relu_alpha_zero_is_relu_and_alpha_one_is_identity():
@@ -145,9 +147,9 @@ def test_plot_activation_draws_formula_and_derivative():
     fig, axes = plt.subplots(1, 2)
     plot_activation(axes, "leaky_relu", alpha=0.3, points=101)
     t, y = (torch.as_tensor(a) for a in axes[0].lines[0].get_data())
-    assert torch.allclose(y, F.leaky_relu(t, 0.3))
+    torch.testing.assert_close(y, F.leaky_relu(t, 0.3))
     t, dy = (torch.as_tensor(a) for a in axes[1].lines[0].get_data())
-    assert torch.allclose(dy, torch.where(t > 0, 1.0, 0.3).double())
+    torch.testing.assert_close(dy, torch.where(t > 0, 1.0, 0.3).double())
     plt.close(fig)
     fig = activation_figure()
     assert len(fig.axes) == 6

@@ -38,7 +38,7 @@ def test_neuron_is_a_one_output_linear_map_then_phi(k, batch, name):
     lin = nn.Linear(k, 1, dtype=torch.float64)
     x = torch.randn(batch, k, dtype=torch.float64)
     expected = MODULES[name]()(lin(x)).squeeze(-1)
-    assert torch.allclose(neuron(x, lin.weight[0], lin.bias[0], name), expected)
+    torch.testing.assert_close(neuron(x, lin.weight[0], lin.bias[0], name), expected)
 
 
 @fast
@@ -47,8 +47,8 @@ def test_layer_matrix_form_and_neuron_form_match_nn_linear(k, m, batch, name):
     lin = nn.Linear(k, m, dtype=torch.float64)
     x = torch.randn(batch, k, dtype=torch.float64)
     expected = MODULES[name]()(lin(x))
-    assert torch.allclose(layer(x, lin.weight, lin.bias, name), expected)
-    assert torch.allclose(layer_by_neurons(x, lin.weight, lin.bias, name), expected)
+    torch.testing.assert_close(layer(x, lin.weight, lin.bias, name), expected)
+    torch.testing.assert_close(layer_by_neurons(x, lin.weight, lin.bias, name), expected)
 
 
 def test_neuron_i_uses_row_i_of_W():
@@ -56,6 +56,7 @@ def test_neuron_i_uses_row_i_of_W():
     b = torch.tensor([1.0, -2.0, 3.0])
     x = torch.tensor([1.0, 0.0, -1.0, 2.0])
     out = layer_by_neurons(x, W, b, "identity")
+    # exact: integer-valued floats far below 2**24 add without rounding
     assert torch.equal(out, torch.tensor([W[i] @ x + b[i] for i in range(3)]))
 
 
@@ -77,12 +78,13 @@ def test_network_matches_nn_sequential_values_and_gradients(widths, name, out_na
     ref = reference(net, acts)
     x = torch.randn(5, widths[0], dtype=torch.float64)
     y, y_ref = net(x), ref(x)
-    assert torch.allclose(y, y_ref)
+    torch.testing.assert_close(y, y_ref)
     (y ** 2).sum().backward()
     (y_ref ** 2).sum().backward()
     ref_grads = [p.grad for p in ref.parameters()]
     ours = [p.grad for W, b in net.theta for p in (W, b)]
-    assert all(torch.allclose(a, b) for a, b in zip(ours, ref_grads))
+    for a, b in zip(ours, ref_grads):
+        torch.testing.assert_close(a, b)
 
 
 @fast
@@ -117,11 +119,11 @@ def test_callable_and_leaky_activations():
     net = DeepNetwork((3, 5, 2), torch.tanh).double()
     x = torch.randn(4, 3, dtype=torch.float64)
     (W1, b1), (W2, b2) = net.theta
-    assert torch.allclose(net(x), torch.tanh(F.linear(torch.tanh(F.linear(x, W1, b1)), W2, b2)))
+    torch.testing.assert_close(net(x), torch.tanh(F.linear(torch.tanh(F.linear(x, W1, b1)), W2, b2)))
     assert net.activations == ("tanh", "tanh")
     leaky = DeepNetwork((3, 2), activation("leaky_relu", 0.2)).double()
     (W, b), = leaky.theta
-    assert torch.allclose(leaky(x), F.leaky_relu(F.linear(x, W, b), 0.2))
+    torch.testing.assert_close(leaky(x), F.leaky_relu(F.linear(x, W, b), 0.2))
 
 
 @pytest.mark.parametrize("bad", [(), (3,), (3, 0), (3, 2.5), (True, 2), (4, -1, 2), "ab", 5, None])
@@ -160,7 +162,7 @@ def test_composition_depth_parameters_and_output(chain):
     y = x
     for p in parts:
         y = p(y)
-    assert torch.allclose(f(x), y)
+    torch.testing.assert_close(f(x), y)
     assert f.activations == tuple(a for p in parts for a in p.activations)
 
 
@@ -206,7 +208,7 @@ def test_autoencoder_is_decoder_after_encoder(raw, batch):
     ae = mirrored_autoencoder(widths, "relu", output_activation="sigmoid").double()
     x = torch.rand(batch, widths[0], dtype=torch.float64)
     assert ae(x).shape == x.shape
-    assert torch.allclose(ae(x), ae.decoder(ae.encoder(x)))
+    torch.testing.assert_close(ae(x), ae.decoder(ae.encoder(x)))
     assert ae.bottleneck == widths[-1] and ae.depth == 2 * (len(widths) - 1)
     assert ae.widths == widths + widths[-2::-1]
     parts = ae.encoder.theta + ae.decoder.theta

@@ -5,8 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BOOK_FLAGS := --all -W -n --keep-going
+# A second CPU-kernel configuration (tools/kernel_probe.py shows that it changes low bits): ATen's
+# portable kernels instead of AVX2/AVX-512, MKL's reproducible-results mode, oneDNN up to SSE4.1, one thread.
+PORTABLE_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE DNNL_MAX_CPU_ISA=SSE41
+export PORTABLE_ENV
 
-.PHONY: book test lab data vendor bench reproduce clean
+.PHONY: book test test-portable kernel-probe lab data vendor bench reproduce clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +31,13 @@ book: data vendor
 
 test: data vendor
 	bash tests/run_all.sh
+
+test-portable: data
+	bash tests/run_all.sh portable
+
+kernel-probe: $(STAMP)
+	$(PY) tools/kernel_probe.py
+	env $(PORTABLE_ENV) $(PY) tools/kernel_probe.py
 
 lab: data
 	$(VENV)/bin/jupyter lab chapters/

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Every test of the project, stage by stage, with a timing summary at the end (used by `make test`).
+# `tests/run_all.sh portable` (make test-portable) runs the library tests and the chapters under a
+# second CPU-kernel configuration ($PORTABLE_ENV, set by the Makefile) instead.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source .venv/bin/activate
@@ -22,10 +24,19 @@ stage() {
   [ $rc = 0 ] || status=1
 }
 
-stage "library (pytest)" python -m pytest -q tests --ignore=tests/test_book.py
-stage "chapters (nbval)" python -m pytest -q --nbval-lax chapters
-stage "book build" jupyter-book build --all -W -n --keep-going .
-[ -f tests/test_book.py ] && stage "rendered book (pytest)" python -m pytest -q tests/test_book.py
+portable=(env ${PORTABLE_ENV:?run through make, which sets PORTABLE_ENV})
+if [ "${1:-}" = portable ]; then
+  stage "library, portable kernels" "${portable[@]}" python -m pytest -q tests --ignore=tests/test_book.py
+  stage "chapters, portable kernels" "${portable[@]}" python -m pytest -q --nbval-lax chapters
+else
+  stage "library (pytest)" python -m pytest -q --durations=10 tests --ignore=tests/test_book.py
+  # The chapters under the second kernel configuration would add about 5 minutes to CI's 15 (see
+  # README, "make test-portable"); CI runs the library under it.
+  stage "library, portable kernels" "${portable[@]}" python -m pytest -q tests --ignore=tests/test_book.py
+  stage "chapters (nbval)" python -m pytest -q --nbval-lax chapters
+  stage "book build" jupyter-book build --all -W -n --keep-going .
+  [ -f tests/test_book.py ] && stage "rendered book (pytest)" python -m pytest -q tests/test_book.py
+fi
 
 echo
 echo "Stage timings:"

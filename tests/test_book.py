@@ -97,3 +97,32 @@ def test_page_renders_completely(server, browser, page_name):
     assert not errors, f"JavaScript errors on {page_name}: {errors[:5]}"
     assert not failed, f"requests that failed or left the machine on {page_name}: {failed[:5]}"
     page.close()
+
+
+#: a desktop window and a phone (iPhone 12-15 CSS width)
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+@pytest.mark.parametrize("width_name", sorted(WIDTHS))
+@pytest.mark.parametrize("page_name", chapter_pages())
+def test_page_fits_the_window(server, browser, page_name, width_name):
+    """No page is wider than the window; at desktop width no table is wider than its column (on a phone a
+    table may scroll inside its own wrapper, the page may not)."""
+    width = WIDTHS[width_name]
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{server}/{page_name}.html", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    wide = page.evaluate("""() => [...document.querySelectorAll('article *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('pre, .highlight, table')
+                && getComputedStyle(e).position !== 'fixed' && e.offsetParent !== null
+                && ![...(function* (n) { while ((n = n.parentElement)) yield n; })(e)]
+                     .some(p => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)))
+        .slice(0, 5).map(e => `${e.tagName}.${e.className}`)""")
+    assert overflow <= 1 and not wide, f"{page_name} is {overflow}px wider than a {width}px window: {wide}"
+    if width_name == "desktop":
+        tables = page.evaluate("""() => [...document.querySelectorAll('article table')]
+            .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+            .map(t => `${t.innerText.slice(0, 60).replace(/\\s+/g, ' ')}: ${t.scrollWidth}px in ${t.parentElement.clientWidth}px`)""")
+        assert not tables, f"tables wider than their column on {page_name}: {tables}"
+    page.close()

@@ -46,6 +46,7 @@ def test_errata_are_unique_titled_and_explained():
     assert len(labels) == len(set(labels))
     for e in errata:
         assert e.title.startswith("Erratum"), e
+        assert e.severity in book.SEVERITIES, f"{e.label}: title {e.title!r} names no severity of {book.SEVERITIES}"
         assert len(e.body) > 80, e
 
 
@@ -66,12 +67,24 @@ def test_parser_reads_statements_figures_and_errata(tmp_path):
             "An image is a vector.\n```\n\n```{prf:remark} No label\n\nignored\n```"),
         {"cell_type": "code", "metadata": {"mystnb": {"figure": {"name": "thesis-figure-1-1", "caption": "A net"}}},
          "source": "draw()", "outputs": [], "execution_count": None},
-        _md("(erratum-x)=\n:::{admonition} Erratum — Lemma 1.3.3\n:class: warning erratum\nWrong index.\n:::\n"),
+        _md("(erratum-x)=\n:::{admonition} Erratum · wrong formula or index — Lemma 1.3.3\n:class: warning erratum\n"
+            "Wrong index in {glue:text}`share:.0%` of cases.\n:::\n"),
+        _md("(erratum-y)=\n:::{admonition} Erratum · false claim or proof — Theorem 9.9.9\n:class: warning erratum\n"
+            "False.\n:::\n"),
     ])
     statements = book.statements(tmp_path)
     assert [(s.label, s.kind, s.body) for s in statements] == [
         ("thesis-lemma-1-3-3", "lemma", "An image is a vector."), ("thesis-figure-1-1", "figure", "A net")]
-    (erratum,) = book.errata(tmp_path)
-    assert (erratum.label, erratum.title, erratum.body, erratum.page_title) == (
-        "erratum-x", "Erratum — Lemma 1.3.3", "Wrong index.", "A chapter")
-    assert "{ref}`A chapter <erratum-x>`" in book.errata_markdown(tmp_path)
+    erratum, other = book.errata(tmp_path)
+    assert (erratum.label, erratum.severity, erratum.what, erratum.page_title) == (
+        "erratum-x", "wrong formula or index", "Lemma 1.3.3", "A chapter")
+    page = book.errata_markdown(tmp_path)
+    assert page.startswith("**2 errata**: 1 false claim or proof, 1 wrong formula or index, 0 notation or wording.")
+    assert "{ref}`A chapter <erratum-x>`" in page and "{glue:text}`a.ipynb::share:.0%`" in page
+    assert page.index("Theorem 9.9.9") < page.index("Lemma 1.3.3"), "gravest first"
+
+
+def test_an_erratum_without_a_severity_is_refused(tmp_path):
+    _write_book(tmp_path, [_md("(erratum-x)=\n:::{admonition} Erratum — Lemma 1.3.3\n:class: warning\nWrong.\n:::\n")])
+    with pytest.raises(ValueError, match=r"errata without a severity in their title: \['erratum-x'\]"):
+        book.errata_markdown(tmp_path)

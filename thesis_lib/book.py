@@ -95,6 +95,12 @@ def statements(root: Path = REPO_ROOT) -> list[Statement]:
     return found
 
 
+#: how wrong a statement of the thesis is, gravest first (DESIGN.md, "Fidelity")
+SEVERITIES = ("false claim or proof", "wrong formula or index", "notation or wording")
+_ERRATUM_TITLE = re.compile(r"^Erratum · (?P<severity>[a-z ]+?) — (?P<what>.+)$")
+_GLUE = re.compile(r"\{glue(?::\w+)?\}`(?![^`]*::)")
+
+
 @dataclasses.dataclass(frozen=True)
 class Erratum:
     label: str
@@ -102,6 +108,24 @@ class Erratum:
     body: str
     page: str
     page_title: str
+
+    @property
+    def severity(self) -> str | None:
+        """The severity named in the title ``Erratum · <severity> — <statement>``, if it names one."""
+        match = _ERRATUM_TITLE.match(self.title)
+        return match.group("severity") if match and match.group("severity") in SEVERITIES else None
+
+    @property
+    def what(self) -> str:
+        """The statement or place the erratum corrects."""
+        match = _ERRATUM_TITLE.match(self.title)
+        return match.group("what") if match else self.title.removeprefix("Erratum").lstrip(" —·")
+
+    def portable_body(self) -> str:
+        """The body with each glued number pointing at the chapter that computes it, so that it can be
+        shown on another page."""
+        page_file = self.page.rsplit("/", 1)[-1]
+        return _GLUE.sub(lambda m: f"{m.group(0)}{page_file}.ipynb::", self.body)
 
 
 def errata(root: Path = REPO_ROOT) -> list[Erratum]:
@@ -111,14 +135,23 @@ def errata(root: Path = REPO_ROOT) -> list[Erratum]:
 
 
 def errata_markdown(root: Path = REPO_ROOT) -> str:
-    """The errata page's body: each erratum with a link to the experiment that decided it."""
-    blocks, current = [], None
-    for e in errata(root):
-        if e.page != current:
-            current = e.page
-            blocks.append(f"## {e.page_title}")
-        blocks.append(f"::::{{admonition}} {e.title}\n:class: warning\n{e.body}\n\n"
-                      f"*Decided by the experiment in* {{ref}}`{e.page_title} <{e.label}>`.\n::::")
+    """The errata page's body: the count per severity, a table of all errata, then each erratum in
+    full, gravest first, with a link to the experiment that decided it."""
+    found = errata(root)
+    unrated = [e.label for e in found if e.severity is None]
+    if unrated:
+        raise ValueError(f"errata without a severity in their title: {unrated}; title them "
+                         f"'Erratum · <severity> — <statement>' with a severity of {SEVERITIES}")
+    by_severity = {s: [e for e in found if e.severity == s] for s in SEVERITIES}
+    counts = ", ".join(f"{len(group)} {name}" for name, group in by_severity.items())
+    table = ["| statement | severity | chapter |", "|---|---|---|"] + [
+        f"| {{ref}}`{e.what} <{e.label}>` | {e.severity} | {e.page_title} |"
+        for group in by_severity.values() for e in group]
+    blocks = [f"**{len(found)} errata**: {counts}.", "\n".join(table)]
+    for name, group in by_severity.items():
+        blocks.append(f"## {name[0].upper()}{name[1:]} ({len(group)})")
+        blocks += [f"::::{{admonition}} {e.what}\n:class: warning\n{e.portable_body()}\n\n"
+                   f"*In* {{ref}}`{e.page_title} <{e.label}>`.\n::::" for e in group]
     return "\n\n".join(blocks)
 
 
@@ -135,7 +168,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*\.\d+|\d[\d,]*(?:\.\d+)?(?=\s?(?:\\?%|
 #: numbers, section headings, citations and versions
 _NOT_RESULTS = [re.compile(p) for p in (
     r"\{glue(?::\w+)?\}`[^`]*`", r"`[^`]*`", r"\((?:erratum|thesis)-[\w-]+\)=", r"^#+ [\d.]+", r"\\tag\{[^}]*\}",
-    r"\(\d+\.\d+\)", r"\d+\.\d+\.\d+", r"https?://\S+",
+    r"\([1-9]\.\d{1,2}\)", r"\d+\.\d+\.\d+", r"https?://\S+",
     r"(?:Definitions?|Examples?|Remarks?|Lemmas?|Theorems?|Propositions?|Corollary|Corollaries|Figures?|Fig\."
     r"|Sections?|Chapters?|chapters?|sections?|Props?\.|Defs?\.|Thms?\.|Algorithm|Tables?|§)\s*~?\d+(?:\.\d+)*"
     r"(?:\s*(?:–|-|to|and|,)\s*\d+(?:\.\d+)*)*",
@@ -165,6 +198,11 @@ def _code_literals(page: Page) -> set[float]:
         except (tokenize.TokenError, IndentationError, SyntaxError):
             continue
     return found
+
+
+def glue_keys(markdown: str) -> list[str]:
+    """The keys of the ``{glue}`` roles of a markdown text that paste from the same page."""
+    return [m.group(1) for m in re.finditer(r"\{glue(?::\w+)?\}`([^`:]+)(?::[^`]*)?`", markdown)]
 
 
 def typed_numbers(page: Page) -> list[TypedNumber]:
@@ -202,23 +240,22 @@ def _natural_key(path: Path) -> list:
 
 
 def results_markdown(directory: Path = REPO_ROOT / "checkpoints") -> str:
-    """A table of every committed full-budget checkpoint's manifest (protocol and hardware included)."""
+    """Every committed full-budget checkpoint's manifest: a narrow table of the numbers (4 significant
+    digits), then one line per experiment with what it is, how it was trained and on what device."""
     rows = manifests(directory)
     if not rows:
         return ("*No full-budget checkpoint is committed yet: `make reproduce` writes them into "
                 "`checkpoints/`. Until then the chapters show their models at the budget they ran with.*")
-    lines = ["| experiment | what | epochs | batch, lr | device | wall time | train objective | test objective "
-             "| further evaluation |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| experiment | epochs | wall time | train objective | test objective |", "|---|--:|--:|--:|--:|"]
+    details = []
     for m in rows:
         metrics, config = m.get("metrics", {}), m.get("config", {})
         test = metrics.get("test_objective")
-        lr = f"{config.get('lr')}" + (f" ({config['lr_schedule']} schedule)"
-                                      if config.get("lr_schedule", "constant") != "constant" else "")
-        further = ", ".join(f"{name} {value:.5g}" for name, value in m.get("evaluation", {}).items()) or "—"
-        lines.append(
-            f"| `{m['name']}` | {m.get('description', '')} | {m['epochs']} | {config.get('batch_size')}, "
-            f"{lr} | {m.get('device', '')} | {m.get('wall_time_s', 0) / 60:.1f} min | "
-            f"{metrics.get('train_objective', float('nan')):.5g} | "
-            f"{'—' if test is None else f'{test:.5g}'} | {further} |")
-    return "\n".join(lines)
+        lines.append(f"| `{m['name']}` | {m['epochs']} | {m.get('wall_time_s', 0) / 60:.1f} min | "
+                     f"{metrics.get('train_objective', float('nan')):.4g} | {'—' if test is None else f'{test:.4g}'} |")
+        schedule = (f", {config['lr_schedule']} schedule" if config.get("lr_schedule", "constant") != "constant"
+                    else "")
+        further = "".join(f"; {name.replace('_', ' ')} **{value:.4g}**" for name, value in m.get("evaluation", {}).items())
+        details.append(f"- `{m['name']}`: {m.get('description', '')}. Batch {config.get('batch_size')}, "
+                       f"lr {config.get('lr')}{schedule}; trained on {m.get('device', '')}{further}.")
+    return "\n".join(lines) + "\n\n" + "\n".join(details)

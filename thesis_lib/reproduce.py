@@ -29,7 +29,7 @@ from .data import MNIST_FILES
 from .train import COMMITTED_DIR, Experiment, cache_dir, load_checkpoint, save_atomic, tensor_digest
 
 #: modules that define a list ``EXPERIMENTS`` of :class:`~thesis_lib.train.Experiment`
-EXPERIMENT_MODULES = ("thesis_lib.ae_experiments", "thesis_lib.vae_experiments")
+EXPERIMENT_MODULES = ("thesis_lib.optimiser_experiments", "thesis_lib.ae_experiments", "thesis_lib.vae_experiments")
 
 #: checkpoint entries needed only to resume training, left out of the committed copy
 RESUME_ONLY = ("optimizer", "rng")

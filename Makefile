@@ -4,7 +4,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-BOOK_FLAGS := --all -W -n --keep-going
 # A second CPU-kernel configuration (tools/kernel_probe.py shows that it changes low bits): ATen's
 # portable kernels instead of AVX2/AVX-512, MKL's reproducible-results mode, oneDNN up to SSE4.1, one thread.
 PORTABLE_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE DNNL_MAX_CPU_ISA=SSE41
@@ -26,7 +25,7 @@ vendor:
 	bash tools/vendor_js.sh
 
 book: data vendor
-	$(VENV)/bin/jupyter-book build $(BOOK_FLAGS) .
+	bash tools/build_book.sh
 	@echo "Book: $(CURDIR)/_build/html/index.html"
 
 test: data vendor

@@ -42,4 +42,4 @@ def test_every_glue_role_in_a_chapter_has_a_glue_call():
             if cell["cell_type"] != "markdown":
                 continue
             for key in book.glue_keys("".join(cell["source"])):
-                assert f'glue("{key}"' in code, f"{page.docname}: {{glue}}`{key}` is never glued"
+                assert f'"{key}"' in code, f"{page.docname}: {{glue}}`{key}` is never glued"

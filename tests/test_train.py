@@ -3,10 +3,12 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -60,8 +62,29 @@ def test_same_seed_gives_the_same_losses():
     _, a = _run()
     _, b = _run()
     _, c = _run(TrainConfig(epochs=3, batch_size=100, lr=1e-3, seed=8))
-    assert a.train == b.train and a.test == b.test
+    assert a.train == b.train and a.test == b.test  # exact: the same kernels in the same process
     assert a.train != c.train
+
+
+ROOT = Path(__file__).resolve().parent.parent
+#: the second CPU-kernel configuration of `make test-portable`, read from the Makefile
+PORTABLE = dict(item.split("=", 1) for item in re.search(
+    r"^PORTABLE_ENV := (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split())
+
+
+def test_same_seed_gives_the_same_losses_under_other_cpu_kernels():
+    """The run repeated in a process with other kernels agrees to rounding, not bit for bit; another
+    seed differs by far more."""
+    script = ("import json, tests.test_train as t; _, h = t._run(); print(json.dumps([h.train, h.test]))")
+    env = {**os.environ, **PORTABLE}
+    out = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout
+    train, test = json.loads(out.strip().splitlines()[-1])
+    _, here = _run()
+    torch.testing.assert_close(torch.tensor(train), torch.tensor(here.train), rtol=1e-4, atol=0)
+    torch.testing.assert_close(torch.tensor(test), torch.tensor(here.test), rtol=1e-4, atol=0)
+    _, other_seed = _run(TrainConfig(epochs=3, batch_size=100, lr=1e-3, seed=8))
+    assert max(abs(a - b) / b for a, b in zip(other_seed.train, here.train)) > 1e-2
 
 
 class Interrupted(Exception):

@@ -98,7 +98,7 @@ def statements(root: Path = REPO_ROOT) -> list[Statement]:
 #: how wrong a statement of the thesis is, gravest first (DESIGN.md, "Fidelity")
 SEVERITIES = ("false claim or proof", "wrong formula or index", "notation or wording")
 _ERRATUM_TITLE = re.compile(r"^Erratum · (?P<severity>[a-z ]+?) — (?P<what>.+)$")
-_GLUE = re.compile(r"\{glue(?::\w+)?\}`(?![^`]*::)")
+_GLUE = re.compile(r"\{glue(?::(\w+))?\}`([^`]*)`")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +125,16 @@ class Erratum:
         """The body with each glued number pointing at the chapter that computes it, so that it can be
         shown on another page."""
         page_file = self.page.rsplit("/", 1)[-1]
-        return _GLUE.sub(lambda m: f"{m.group(0)}{page_file}.ipynb::", self.body)
+
+        def point(m: re.Match) -> str:
+            role, content = m.group(1), m.group(2)
+            if "::" in content:
+                return m.group(0)
+            if role == "text" and ":" not in content:
+                content += ":s"  # myst-nb reads <doc>::<key> only before a format spec
+            return f"{{glue{':' + role if role else ''}}}`{page_file}.ipynb::{content}`"
+
+        return _GLUE.sub(point, self.body)
 
 
 def errata(root: Path = REPO_ROOT) -> list[Erratum]:
@@ -144,8 +153,8 @@ def errata_markdown(root: Path = REPO_ROOT) -> str:
                          f"'Erratum · <severity> — <statement>' with a severity of {SEVERITIES}")
     by_severity = {s: [e for e in found if e.severity == s] for s in SEVERITIES}
     counts = ", ".join(f"{len(group)} {name}" for name, group in by_severity.items())
-    table = ["| statement | severity | chapter |", "|---|---|---|"] + [
-        f"| {{ref}}`{e.what} <{e.label}>` | {e.severity} | {e.page_title} |"
+    table = ["| statement | severity | where |", "|---|---|---|"] + [
+        f"| {e.what} | {e.severity} | {{ref}}`{e.page_title} <{e.label}>` |"
         for group in by_severity.values() for e in group]
     blocks = [f"**{len(found)} errata**: {counts}.", "\n".join(table)]
     for name, group in by_severity.items():

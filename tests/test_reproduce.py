@@ -72,10 +72,10 @@ def test_results_page_lists_the_committed_checkpoints(committed, tmp_path):
     table = book.results_markdown(committed)
     row = next(line for line in table.splitlines() if line.startswith("| `small`"))
     metrics = manifest["metrics"]
-    assert row == (f"| `small` | 3 | {manifest['wall_time_s'] / 60:.1f} min | {metrics['train_objective']:.4g} "
-                   f"| {metrics['test_objective']:.4g} |")
+    assert row == (f"| `small` | 3 | {manifest['wall_time_s'] / 60:.1f} min | {metrics['train_objective']:#.4g} "
+                   f"| {metrics['test_objective']:#.4g} |")
     detail = next(line for line in table.splitlines() if line.startswith("- `small`"))
-    assert "Batch 100, lr 0.01;" in detail and f"weight norm **{manifest['evaluation']['weight_norm']:.4g}**" in detail
+    assert "Batch 100, lr 0.01;" in detail and f"weight norm **{manifest['evaluation']['weight_norm']:#.4g}**" in detail
 
 
 def test_manifests_come_in_natural_order_of_name(tmp_path):

@@ -261,10 +261,10 @@ def results_markdown(directory: Path = REPO_ROOT / "checkpoints") -> str:
         metrics, config = m.get("metrics", {}), m.get("config", {})
         test = metrics.get("test_objective")
         lines.append(f"| `{m['name']}` | {m['epochs']} | {m.get('wall_time_s', 0) / 60:.1f} min | "
-                     f"{metrics.get('train_objective', float('nan')):.4g} | {'—' if test is None else f'{test:.4g}'} |")
+                     f"{metrics.get('train_objective', float('nan')):#.4g} | {'—' if test is None else f'{test:#.4g}'} |")
         schedule = (f", {config['lr_schedule']} schedule" if config.get("lr_schedule", "constant") != "constant"
                     else "")
-        further = "".join(f"; {name.replace('_', ' ')} **{value:.4g}**" for name, value in m.get("evaluation", {}).items())
+        further = "".join(f"; {name.replace('_', ' ')} **{value:#.4g}**" for name, value in m.get("evaluation", {}).items())
         details.append(f"- `{m['name']}`: {m.get('description', '')}. Batch {config.get('batch_size')}, "
                        f"lr {config.get('lr')}{schedule}; trained on {m.get('device', '')}{further}.")
     return "\n".join(lines) + "\n\n" + "\n".join(details)

@@ -66,7 +66,9 @@ def test_sigmoid_matches_torch_and_is_stable_for_large_t(values, dtype):
     assert torch.isfinite(value).all() and torch.isfinite(slope).all()
     assert ((value >= 0) & (value <= 1)).all()
     assert close(value, torch.sigmoid(t), dtype)
-    exact_slope = torch.sigmoid(t) * torch.sigmoid(-t)  # the identity σ' = σ(t)σ(-t), free of cancellation
+    # the closed form σ'(t) = e^{-|t|} / (1 + e^{-|t|})² (σ' is even), in float64: not the code's σ(t)σ(-t)
+    r = torch.exp(-t.double().abs())
+    exact_slope = (r / (1 + r) ** 2).to(dtype)
     assert close(sigmoid_derivative(t), exact_slope, dtype)
     assert close(slope, exact_slope, dtype)
     # torch's own autograd uses σ(1 - σ), which rounds to 0 for large t: compare absolutely
@@ -156,7 +158,11 @@ def test_plot_activation_draws_formula_and_derivative():
     plt.close(fig)
 
 
-def test_explorer_enables_the_slope_only_for_leaky_relu():
+def test_explorer_enables_the_slope_only_for_leaky_relu_and_plots_the_choice(monkeypatch):
+    import thesis_lib.widgets.activations as explorer_module
+
+    shown = []
+    monkeypatch.setattr(explorer_module, "display", shown.append)  # the figures the explorer would show
     box = activation_explorer()
     choice, slope = box.children[0].children
     assert set(choice.options) == set(ACTIVATION_NAMES) and not slope.disabled
@@ -165,4 +171,7 @@ def test_explorer_enables_the_slope_only_for_leaky_relu():
     choice.value = "leaky_relu"
     slope.value = 0.5
     assert not slope.disabled
+    curve = shown[-1].axes[0].get_lines()[0]
+    t = torch.as_tensor(curve.get_xdata())
+    torch.testing.assert_close(torch.as_tensor(curve.get_ydata()), F.leaky_relu(t, 0.5))
     plt.close("all")

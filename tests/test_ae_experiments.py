@@ -110,7 +110,7 @@ def test_codes_decode_reconstruct_and_mse_agree_with_nn_mseloss():
     torch.testing.assert_close(ae.decode(model, codes), recon)
     expected = nn.MSELoss()(model(flat), flat).item()
     assert ae.mse_per_pixel(model, images) == pytest.approx(expected, rel=1e-5)
-    table = ae.test_mse_table({"b": model, "a": fit_pca(images, 3)}, images)
+    table = ae.mse_table({"b": model, "a": fit_pca(images, 3)}, images)
     assert list(table) == ["b", "a"] and table["b"] == pytest.approx(expected, rel=1e-5)
 
 

@@ -11,6 +11,7 @@ from thesis_lib.train import COMMITTED_DIR, experiment_key, load_checkpoint, ten
 MANIFESTS = book.manifests()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m["name"] for m in MANIFESTS])
 def test_committed_checkpoint_matches_its_manifest(manifest):
     experiments = registered()

@@ -137,7 +137,7 @@ def test_permuted_hidden_units_compute_the_same_function():
         permute_hidden_units(nn.Linear(3, 2), perm)
 
 
-def test_gradient_descent_widget_and_its_static_twin():
+def test_gradient_descent_widget_and_its_static_twin(monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -153,10 +153,17 @@ def test_gradient_descent_widget_and_its_static_twin():
     path = draw_path(axes, "quadratic", 0.1, 3)
     torch.testing.assert_close(path, gd_path(LANDSCAPES["quadratic"].f, [-1.8, 0.6], 3, 0.1))
     plt.close(fig)
+    import thesis_lib.widgets.gradient_descent as gd_widget
+
+    shown = []
+    monkeypatch.setattr(gd_widget, "display", shown.append)  # the figures the explorer would show
     explorer = gd_explorer()
-    lr_slider = explorer.children[1].children[0]
+    lr_slider, steps_slider = explorer.children[1].children
+    steps_slider.value = 7
     lr_slider.value = 0.05
-    assert lr_slider.value == pytest.approx(0.05)
+    gap_line = shown[-1].axes[1].get_lines()[0]  # f(x^(t)) - f* of the path drawn after the last move
+    expected = gd_path(LANDSCAPES["quadratic"].f, [-1.8, 0.6], 7, 0.05)
+    torch.testing.assert_close(torch.as_tensor(gap_line.get_ydata()), LANDSCAPES["quadratic"].f(expected))
     with pytest.raises(ValueError, match="name='himmelblau' is not allowed"):
         gd_explorer("himmelblau")
     plt.close("all")

@@ -41,7 +41,7 @@ def test_label_titles():
 
 def test_errata_are_unique_titled_and_explained():
     errata = book.errata()
-    assert len(errata) >= 7, "DESIGN.md lists at least seven errata to verify"
+    assert len(errata) >= 7, "the design notes list at least seven errata to verify"
     labels = [e.label for e in errata]
     assert len(labels) == len(set(labels))
     for e in errata:
@@ -88,3 +88,49 @@ def test_an_erratum_without_a_severity_is_refused(tmp_path):
     _write_book(tmp_path, [_md("(erratum-x)=\n:::{admonition} Erratum — Lemma 1.3.3\n:class: warning\nWrong.\n:::\n")])
     with pytest.raises(ValueError, match=r"errata without a severity in their title: \['erratum-x'\]"):
         book.errata_markdown(tmp_path)
+
+
+_KINDS = {"Def": "definition", "Definition": "definition", "Thm": "theorem", "Theorem": "theorem",
+          "Prop": "proposition", "Proposition": "proposition", "Lemma": "lemma", "Cor": "corollary",
+          "Corollary": "corollary", "Ex": "example", "Example": "example", "Remark": "remark", "Rem": "remark"}
+_CITATION = re.compile(r"\b(" + "|".join(_KINDS) + r")\.? (\d+\.\d+\.\d+(?:, \d+\.\d+\.\d+)*)")
+
+
+def library_citations():
+    """Every "Def 1.1.3"-style citation in thesis_lib, as (file, kind, number); "Def 1.1.6, 2.1.1" cites two."""
+    for path in sorted((book.REPO_ROOT / "thesis_lib").rglob("*.py")):
+        for match in _CITATION.finditer(path.read_text()):
+            for number in match.group(2).split(", "):
+                yield path.relative_to(book.REPO_ROOT).as_posix(), _KINDS[match.group(1)], number
+
+
+def test_every_statement_the_library_cites_is_in_the_chapters_with_that_kind_and_number():
+    numbered = {re.sub(r"^(thesis|vae)-", "", s.label) for s in book.statements()}
+    cited = list(library_citations())
+    assert len(cited) > 100
+    wrong = sorted({(f, f"{kind} {number}") for f, kind, number in cited
+                    if f"{kind}-{number.replace('.', '-')}" not in numbered})
+    assert not wrong, f"thesis_lib cites statements that no chapter numbers so: {wrong}"
+
+
+def test_the_citation_reader_reads_lists_and_abbreviations(tmp_path, monkeypatch):
+    (tmp_path / "thesis_lib").mkdir()
+    (tmp_path / "thesis_lib" / "m.py").write_text('"""Built from Def 1.1.6, 2.1.1 (Thm. 3.2.4); not 1.2.3."""')
+    monkeypatch.setattr(book, "REPO_ROOT", tmp_path)
+    assert list(library_citations()) == [("thesis_lib/m.py", "definition", "1.1.6"),
+                                         ("thesis_lib/m.py", "definition", "2.1.1"),
+                                         ("thesis_lib/m.py", "theorem", "3.2.4")]
+
+
+def test_the_build_digest_changes_with_the_library_chapters_and_manifests(tmp_path):
+    for name in ("thesis_lib/widgets/w.py", "chapters/a.ipynb", "checkpoints/m.json", "_config.yml", "_toc.yml"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+    before = book.build_inputs_digest(tmp_path)
+    (tmp_path / "README.md").write_text("not an input")
+    assert book.build_inputs_digest(tmp_path) == before
+    for name in ("thesis_lib/widgets/w.py", "chapters/a.ipynb", "checkpoints/m.json"):
+        (tmp_path / name).write_text(name + " changed")
+        assert book.build_inputs_digest(tmp_path) != before, name
+        (tmp_path / name).write_text(name)
+    assert book.build_inputs_digest(tmp_path) == before

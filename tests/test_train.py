@@ -36,6 +36,7 @@ def small_mnist(n=2000):
 CFG = TrainConfig(epochs=3, batch_size=100, lr=1e-3, seed=7)
 
 
+@pytest.mark.slow
 def test_loss_goes_down_on_real_mnist_in_a_few_hundred_steps():
     train, test = load_mnist("train"), load_mnist("test")
     torch.manual_seed(0)
@@ -72,6 +73,7 @@ PORTABLE = dict(item.split("=", 1) for item in re.search(
     r"^PORTABLE_ENV := (.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split())
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_losses_under_other_cpu_kernels():
     """The run repeated in a process with other kernels agrees to rounding, not bit for bit; another
     seed differs by far more."""
@@ -109,6 +111,7 @@ def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(tmp_path):
         assert torch.equal(p, q)
 
 
+@pytest.mark.slow
 def test_killed_process_loses_at_most_one_epoch(tmp_path):
     """SIGKILL a real training process mid-run; the resumed run finishes all epochs."""
     path = tmp_path / "killed.pt"

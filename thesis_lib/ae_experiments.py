@@ -274,7 +274,7 @@ def mse_per_pixel(model: nn.Module | PCA, images: torch.Tensor) -> float:
     return evaluate(model, reconstruction_mse, images)
 
 
-def test_mse_table(models: dict[str, nn.Module | PCA], images: torch.Tensor) -> dict[str, float]:
+def mse_table(models: dict[str, nn.Module | PCA], images: torch.Tensor) -> dict[str, float]:
     """``{name: mse_per_pixel(model, images)}`` for every model, in the given order."""
     return {name: mse_per_pixel(model, images) for name, model in models.items()}
 

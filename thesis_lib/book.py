@@ -8,13 +8,14 @@ what the chapters and the manifests say.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import re
 import tokenize
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .paths import COMMITTED_DIR, REPO_ROOT
 
 #: one label per numbered item of the thesis, in the thesis's order (44 in all)
 THESIS_LABELS = (
@@ -95,7 +96,7 @@ def statements(root: Path = REPO_ROOT) -> list[Statement]:
     return found
 
 
-#: how wrong a statement of the thesis is, gravest first (DESIGN.md, "Fidelity")
+#: how wrong a statement of the thesis is, gravest first (the design notes' "Fidelity" rule)
 SEVERITIES = ("false claim or proof", "wrong formula or index", "notation or wording")
 _ERRATUM_TITLE = re.compile(r"^Erratum · (?P<severity>[a-z ]+?) — (?P<what>.+)$")
 _GLUE = re.compile(r"\{glue(?::(\w+))?\}`([^`]*)`")
@@ -209,6 +210,17 @@ def _code_literals(page: Page) -> set[float]:
     return found
 
 
+def build_inputs_digest(root: Path = REPO_ROOT) -> str:
+    """md5 of everything the executed pages may depend on: the library, the chapters (the errata page
+    reads them all), the committed manifests (the results page reads them) and the book's configuration.
+    ``tools/build_book.sh`` stores it beside the build; a different value means the build is stale."""
+    digest = hashlib.md5()
+    for pattern in ("thesis_lib/**/*.py", "chapters/*.ipynb", "checkpoints/*.json", "_config.yml", "_toc.yml"):
+        for path in sorted(root.glob(pattern)):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def glue_keys(markdown: str) -> list[str]:
     """The keys of the ``{glue}`` roles of a markdown text that paste from the same page."""
     return [m.group(1) for m in re.finditer(r"\{glue(?::\w+)?\}`([^`:]+)(?::[^`]*)?`", markdown)]
@@ -237,7 +249,7 @@ def typed_numbers(page: Page) -> list[TypedNumber]:
     return out
 
 
-def manifests(directory: Path = REPO_ROOT / "checkpoints") -> list[dict]:
+def manifests(directory: Path = COMMITTED_DIR) -> list[dict]:
     """The manifests of the committed full-budget checkpoints (``make reproduce``), in natural order of name
     (``ae-sweep-2`` before ``ae-sweep-10``)."""
     return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"), key=_natural_key)]
@@ -248,7 +260,7 @@ def _natural_key(path: Path) -> list:
             for part in re.split(r"(\d+(?:\.\d+)?)", path.stem)]
 
 
-def results_markdown(directory: Path = REPO_ROOT / "checkpoints") -> str:
+def results_markdown(directory: Path = COMMITTED_DIR) -> str:
     """Every committed full-budget checkpoint's manifest: a narrow table of the numbers (4 significant
     digits), then one line per experiment with what it is, how it was trained and on what device."""
     rows = manifests(directory)

@@ -14,24 +14,11 @@ from typing import Any
 
 import torch
 
+from .validation import choice, non_negative_int, positive_int, positive_number
+
 BUDGETS = ("quick", "full")
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("constant", "burda")
-
-
-def _choice(name: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name}={value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}")
-
-
-def _positive_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not allowed; it must be a positive integer")
-
-
-def _positive_float(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value != value:
-        raise ValueError(f"{name}={value!r} is not allowed; it must be a positive number")
 
 
 def default_device() -> torch.device:
@@ -41,7 +28,7 @@ def default_device() -> torch.device:
     """
     forced = os.environ.get("THESIS_DEVICE")
     if forced:
-        _choice("THESIS_DEVICE", forced, ("cpu", "cuda", "mps"))
+        choice("THESIS_DEVICE", forced, ("cpu", "cuda", "mps"))
         return torch.device(forced)
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -55,7 +42,7 @@ def active_budget(device: torch.device | None = None) -> str:
     """``THESIS_BUDGET`` if set, else ``full`` on CUDA and ``quick`` elsewhere."""
     forced = os.environ.get("THESIS_BUDGET")
     if forced:
-        _choice("THESIS_BUDGET", forced, BUDGETS)
+        choice("THESIS_BUDGET", forced, BUDGETS)
         return forced
     device = device or default_device()
     return "full" if device.type == "cuda" else "quick"
@@ -64,7 +51,7 @@ def active_budget(device: torch.device | None = None) -> str:
 def pick(quick: Any, full: Any, budget: str | None = None) -> Any:
     """The value for the active budget: ``pick(quick=5, full=1000)``."""
     budget = budget or active_budget()
-    _choice("budget", budget, BUDGETS)
+    choice("budget", budget, BUDGETS)
     return full if budget == "full" else quick
 
 
@@ -88,14 +75,13 @@ class TrainConfig:
     lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
-        _positive_int("epochs", self.epochs)
-        _positive_int("batch_size", self.batch_size)
-        _positive_float("lr", self.lr)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed={self.seed!r} is not allowed; it must be a non-negative integer")
-        _positive_float("adam_eps", self.adam_eps)
-        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        positive_int("epochs", self.epochs)
+        positive_int("batch_size", self.batch_size)
+        positive_number("lr", self.lr)
+        choice("optimizer", self.optimizer, OPTIMIZERS)
+        non_negative_int("seed", self.seed)
+        positive_number("adam_eps", self.adam_eps)
+        choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
 
     def lr_at(self, epoch: int) -> float:
         """The learning rate of epoch ``epoch`` (counted from 0) under ``lr_schedule``."""

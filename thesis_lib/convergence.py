@@ -13,6 +13,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .optim import step_size
+from .validation import positive_int
 
 
 class Quadratic:
@@ -95,8 +96,7 @@ def contraction_factor(errors: torch.Tensor, tail: float = 0.5) -> float:
 def product_limit(x0: float, eigenvalue: float, schedule: str, lr: float, terms: int = 10**6) -> float:
     """lim x^(t) of gradient descent on f(x) = (λ/2) x², which is x^(0) ∏_t (1 − λ γ_t),
     evaluated as a product of ``terms`` factors (float64)."""
-    if not isinstance(terms, int) or terms < 1:
-        raise ValueError(f"terms={terms!r} is not allowed; it must be a positive integer")
+    positive_int("terms", terms)
     t = torch.arange(terms, dtype=torch.float64)
     factors = 1 - eigenvalue * step_size(schedule, lr, t) * torch.ones_like(t)
     if (factors == 0).any():

@@ -34,7 +34,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from .paths import DEFAULT_DATA_ROOT
+from .validation import positive_int
+
 
 #: name -> (size in bytes, md5 of the uncompressed file)
 MNIST_FILES: dict[str, tuple[int, str]] = {
@@ -64,7 +66,7 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     if root is not None:
         return Path(root)
     env = os.environ.get("THESIS_DATA")
-    return Path(env) if env else REPO_ROOT / "data"
+    return Path(env) if env else DEFAULT_DATA_ROOT
 
 
 def raw_dir(root: str | os.PathLike | None = None) -> Path:
@@ -91,10 +93,11 @@ def verify_file(path: Path, size: int, md5: str) -> None:
                          f"file). {FIX_HINT}")
 
 
-def missing_files(directory: Path, expected: dict[str, tuple[int, str]] = MNIST_FILES) -> list[str]:
-    """Verify the files that exist (raising on a bad one) and list the names that are absent."""
+def missing_files(directory: Path, expected: dict[str, tuple[int, str]] | None = None) -> list[str]:
+    """Verify the files that exist (raising on a bad one) and list the names that are absent
+    (``expected``: name -> (size, md5), by default the four MNIST files)."""
     missing = []
-    for name, (size, md5) in expected.items():
+    for name, (size, md5) in (MNIST_FILES if expected is None else expected).items():
         path = directory / name
         if path.exists():
             verify_file(path, size, md5)
@@ -231,11 +234,6 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None) -> M
     return _load(data_root(root).resolve(), split)
 
 
-def data_fingerprint() -> str:
-    """Identifies the data every model is trained on: the md5 sums of the four MNIST files."""
-    return hashlib.md5("".join(md5 for _, md5 in MNIST_FILES.values()).encode()).hexdigest()
-
-
 @dataclasses.dataclass(frozen=True)
 class ComposedMNIST:
     """Composed MNIST: ``images`` uint8 [n, H, W]; ``labels`` [n, k] and ``positions`` [n, k, 2]
@@ -257,9 +255,8 @@ def compose_mnist(images: torch.Tensor, labels: torch.Tensor, n: int, *, digits:
         raise ValueError(f"images must be a uint8 tensor [N, h, w], got {images.dtype} {tuple(images.shape)}")
     if len(labels) != len(images):
         raise ValueError(f"labels has {len(labels)} entries but images has {len(images)}")
-    for name, value in (("n", n), ("digits", digits)):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{name}={value!r} is not allowed; it must be a positive integer")
+    positive_int("n", n)
+    positive_int("digits", digits)
     h, w = images.shape[1:]
     H, W = canvas
     if H < h or W < w:

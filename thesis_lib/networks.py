@@ -44,7 +44,7 @@ def layer_by_neurons(x: Tensor, W: Tensor, b: Tensor, activation: ActivationSpec
     return torch.stack([neuron(x, W.T @ eye[i], b @ eye[i], activation) for i in range(m)], dim=-1)
 
 
-def _positive_int(value) -> bool:
+def _is_positive_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
@@ -54,7 +54,7 @@ def check_widths(widths: Sequence[int], name: str = "widths") -> tuple[int, ...]
         widths = tuple(widths)
     except TypeError:
         widths = None
-    if widths is None or len(widths) < 2 or not all(_positive_int(d) for d in widths):
+    if widths is None or len(widths) < 2 or not all(_is_positive_int(d) for d in widths):
         raise ValueError(f"{name}={widths!r} is not allowed; it must list at least two positive integers "
                          "(d_0, ..., d_L): the input dimension, then the width of each of the L layers")
     return widths

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from .validation import positive_int
+
 
 def rounding_tolerance(dtype: torch.dtype, terms: int, scale: float) -> float:
     """Bound on the difference of two summation orders of ``terms`` terms with ``Σ|x_i| ≤ scale``.
@@ -20,8 +22,7 @@ def rounding_tolerance(dtype: torch.dtype, terms: int, scale: float) -> float:
     """
     if not dtype.is_floating_point:
         raise ValueError(f"dtype={dtype} is not allowed; it must be a floating-point dtype")
-    if isinstance(terms, bool) or not isinstance(terms, int) or terms <= 0:
-        raise ValueError(f"terms={terms!r} is not allowed; it must be a positive integer")
+    positive_int("terms", terms)
     if not scale >= 0:
         raise ValueError(f"scale={scale!r} is not allowed; it must be a non-negative number")
     u = torch.finfo(dtype).eps / 2

@@ -13,13 +13,13 @@ The gradient of an empirical risk is the mean of the per-sample gradients (Lemma
 
 from __future__ import annotations
 
-import math
 from typing import Callable, Iterable
 
 import torch
 from torch.func import functional_call, grad, vmap
 
 from .risk import Loss, empirical_risk
+from .validation import non_negative_int, positive_int, positive_number
 
 #: step-size schedules γ_t for a base step γ: name -> (label, factor of γ at step t = 0, 1, 2, ...)
 SCHEDULES: dict[str, tuple[str, Callable[[int], float]]] = {
@@ -42,8 +42,7 @@ def step_size(schedule: str, lr: float, t: int) -> float:
 
 
 def _check_lr(lr: float) -> None:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or math.isinf(lr):
-        raise ValueError(f"lr={lr!r} is not allowed; it must be a positive finite number")
+    positive_number("lr", lr, finite=True)
 
 
 class GradientDescent(torch.optim.Optimizer):
@@ -164,8 +163,7 @@ def sgd_path(sample_risk: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], 
     ``sample_risk`` must return the sum over the copies of each copy's mean loss.
     """
     _check_steps(steps)
-    if not isinstance(batch_size, int) or not 1 <= batch_size:
-        raise ValueError(f"batch_size={batch_size!r} is not allowed; it must be a positive integer")
+    positive_int("batch_size", batch_size)
     x = _start(x0)
     optimizer = GradientDescent([x], lr=lr, schedule=schedule)
     indices = torch.randint(k, (steps, *x.shape[:-1], batch_size), generator=generator)
@@ -184,5 +182,4 @@ def _start(x0, flat: bool = False) -> torch.Tensor:
 
 
 def _check_steps(steps: int) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"steps={steps!r} is not allowed; it must be a non-negative integer")
+    non_negative_int("steps", steps)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import torch
 
@@ -42,3 +44,8 @@ def provenance(history: History, data: str = "MNIST, 60,000 training images") ->
     budget = history.extra.get("budget", "unknown")
     return (f"{budget} budget, trained on {history.device}, {history.epochs} epochs, {data}; "
             f"model source: {history.origin}")
+
+
+def say(text: str, width: int = 76) -> None:
+    """Print a long line wrapped to the width of a page's code block (continuation lines indented)."""
+    print(textwrap.fill(text, width, subsequent_indent="    "))

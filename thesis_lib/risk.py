@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .validation import positive_int
+
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Predictor = Callable[[torch.Tensor], torch.Tensor]
 
@@ -89,8 +91,7 @@ class NoisyLine:
     def risk(self, loss: Loss, predictor: Predictor, nodes: int = 64) -> float:
         """R_{L,P}(p) as the double integral of Def 1.2.1, by Gauss–Legendre (x) × Gauss–Hermite (ε)
         quadrature; exact for losses polynomial in (x, ε) of degree below 2·``nodes``."""
-        if not isinstance(nodes, int) or nodes < 1:
-            raise ValueError(f"nodes={nodes!r} is not allowed; it must be a positive integer")
+        positive_int("nodes", nodes)
         u, wu = np.polynomial.legendre.leggauss(nodes)
         e, we = np.polynomial.hermite_e.hermegauss(nodes)
         x = torch.tensor(self.low + (self.high - self.low) * (u + 1) / 2).reshape(-1, 1)

@@ -26,9 +26,9 @@ import torch
 from torch import nn
 
 from .config import TrainConfig, active_budget, default_device
+from .paths import COMMITTED_DIR
 
 CHECKPOINT_FORMAT = 1
-COMMITTED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 
 Objective = Callable[[nn.Module, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 

@@ -1,12 +1,12 @@
 """The variational autoencoder: the book's continuation §3.2 of the thesis (after Remark 3.1.4).
 
 * a latent-variable model small enough that log p(x) and p(z|x) are exact (linear-Gaussian),
-  on which the ELBO identity log p(x) = ELBO(q) + KL(q || p(z|x)) is checked (Def 3.2.2, Thm 3.2.3);
+  on which the ELBO identity log p(x) = ELBO(q) + KL(q || p(z|x)) is checked (Example 3.2.2, Def 3.2.3, Thm 3.2.4);
 * the reparameterisation trick and the score-function (REINFORCE) gradient estimator (Prop 3.2.5);
 * the VAE of Kingma & Welling (2013): Gaussian encoder, Bernoulli decoder, standard normal prior,
   built from the thesis's networks (Def 1.1.6, 2.1.1, 2.1.2) (Def 3.2.6), its negative ELBO with
   dynamic binarisation and a β-weighted version;
-* the importance-sampled log-likelihood (the IWAE bound of Burda et al. 2015, Def 3.2.7), evaluated
+* the importance-sampled log-likelihood (the IWAE bound of Burda et al. 2015, Def 3.2.8), evaluated
   in chunks so that k = 5000 samples need bounded memory;
 * generation: prior samples, the inverse-CDF latent grid, interpolation, nearest neighbours.
 
@@ -26,24 +26,21 @@ from torch.distributions import Distribution, Independent, MultivariateNormal, N
 
 from .divergences import check_log_variance, check_same_shape, kl_to_standard_normal
 from .networks import ActivationSpec, Decoder, Encoder
+from .validation import positive_int
+from .validation import positive_number
 
 Tensor = torch.Tensor
 
-
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not allowed; it must be a positive integer")
-    return value
 
 
 # --- an exact latent-variable model: linear-Gaussian (probabilistic PCA) ----------------------
 
 @dataclasses.dataclass(frozen=True)
 class LinearGaussianModel:
-    """p(z) = N(0, I_k), p(x|z) = N(Wz + b, σ² I_D) with W of shape [D, k] (Def 3.2.1, Example 3.2.4).
+    """p(z) = N(0, I_k), p(x|z) = N(Wz + b, σ² I_D) with W of shape [D, k] (Def 3.2.1, Example 3.2.2).
 
     The marginal p(x) = N(b, WWᵀ + σ²I) and the posterior p(z|x) = N(S Wᵀ(x - b)/σ², S) with
-    S = (I + WᵀW/σ²)⁻¹ are Gaussian in closed form, so every quantity of Thm 3.2.3 is exact.
+    S = (I + WᵀW/σ²)⁻¹ are Gaussian in closed form, so every quantity of Thm 3.2.4 is exact.
     """
 
     W: Tensor
@@ -86,7 +83,7 @@ class LinearGaussianModel:
         return MultivariateNormal(mean, covariance_matrix=cov.expand(len(x), -1, -1))
 
     def elbo(self, x: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:
-        """ELBO(q) for q = N(mu, diag(exp(logvar))) in closed form (Def 3.2.2), [B, k] -> [B].
+        """ELBO(q) for q = N(mu, diag(exp(logvar))) in closed form (Def 3.2.3), [B, k] -> [B].
 
         E_q[log p(x|z)] = -D/2 log(2πσ²) - (|x - Wμ - b|² + Σ_j σ_j² |W_:j|²) / (2σ²), minus KL(q || p(z)).
         """
@@ -122,7 +119,7 @@ def reparameterise(mu: Tensor, logvar: Tensor, eps: Tensor | None = None) -> Ten
 
 
 def _replicated(mu: Tensor, logvar: Tensor, n: int) -> tuple[Tensor, Tensor]:
-    _positive_int("n", n)
+    positive_int("n", n)
     check_same_shape("mu", mu, "logvar", logvar)
     if mu.ndim != 1:
         raise ValueError(f"mu has shape {tuple(mu.shape)}; give one Gaussian, shape [d]")
@@ -167,9 +164,8 @@ class VAE(nn.Module):
                  activation: ActivationSpec = "relu", beta: float = 1.0):
         super().__init__()
         widths = tuple(widths)
-        _positive_int("latent", latent)
-        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not beta > 0:
-            raise ValueError(f"beta={beta!r} is not allowed; it must be a positive number")
+        positive_int("latent", latent)
+        positive_number("beta", beta)
         self.latent = latent
         self.beta = float(beta)
         self.encoder = Encoder(widths + (2 * latent,), activation, output_activation="identity")
@@ -242,7 +238,7 @@ def beta_negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None) -> Tensor
     return (reconstruction + model.beta * kl).mean()
 
 
-# --- importance-sampled log-likelihood (Def 3.2.7, Prop 3.2.8) --------------------------------
+# --- importance-sampled log-likelihood (Def 3.2.8, Prop 3.2.9) --------------------------------
 
 @dataclasses.dataclass
 class ImportanceEstimate:
@@ -261,8 +257,8 @@ def importance_sampled(log_joint: Callable[[Tensor], Tensor], q: Distribution, k
     are drawn ``chunk`` at a time and combined with a running logsumexp, so memory grows with
     ``chunk``, not with k.
     """
-    _positive_int("k", k)
-    chunk = _positive_int("chunk", chunk) if chunk is not None else k
+    positive_int("k", k)
+    chunk = positive_int("chunk", chunk) if chunk is not None else k
     total = None
     log_w_sum = 0.0
     for start in range(0, k, chunk):
@@ -307,7 +303,7 @@ def evaluate_likelihood(model: VAE, x: Tensor, k: int, batch_size: int = 100, se
     The negative ELBO is the mean of -log w over the same k samples; reconstruction and KL are the
     one-sample terms of :func:`elbo_terms`.
     """
-    _positive_int("batch_size", batch_size)
+    positive_int("batch_size", batch_size)
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -330,7 +326,7 @@ def evaluate_likelihood(model: VAE, x: Tensor, k: int, batch_size: int = 100, se
 @torch.no_grad()
 def sample_prior(model: VAE, n: int, generator: torch.Generator | None = None) -> Tensor:
     """Mean images E[x|z] of n latent points z ~ p(z) = N(0, I), [n, d_0]."""
-    z = torch.randn(_positive_int("n", n), model.latent, generator=generator)
+    z = torch.randn(positive_int("n", n), model.latent, generator=generator)
     return model.decode_mean(z.to(next(model.parameters()).device)).cpu()
 
 
@@ -339,7 +335,7 @@ def latent_grid(n: int, low: float = 0.05, high: float = 0.95) -> Tensor:
 
     Row r, column c is z = (Φ⁻¹(u_c), Φ⁻¹(u_{n-1-r})): z_1 grows to the right, z_2 upwards. Shape [n·n, 2].
     """
-    _positive_int("n", n)
+    positive_int("n", n)
     if not 0 < low < high < 1:
         raise ValueError(f"low={low!r}, high={high!r} are not allowed; they must satisfy 0 < low < high < 1")
     z = torch.special.ndtri(torch.linspace(low, high, n, dtype=torch.float64)).float()
@@ -350,7 +346,7 @@ def latent_grid(n: int, low: float = 0.05, high: float = 0.95) -> Tensor:
 @torch.no_grad()
 def interpolate(model: VAE, x_a: Tensor, x_b: Tensor, steps: int) -> Tensor:
     """Mean images decoded along the straight line from μ(x_a) to μ(x_b) in latent space, [steps, d_0]."""
-    _positive_int("steps", steps)
+    positive_int("steps", steps)
     device = next(model.parameters()).device
     mu = model.encode(torch.stack([x_a, x_b]).to(device).float())[0]
     t = torch.linspace(0, 1, steps, device=device)[:, None]

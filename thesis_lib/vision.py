@@ -11,19 +11,17 @@ The ``*_as_written`` functions evaluate (1.7)–(1.10) literally, 1-based, to sh
 
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
+
+from .validation import positive_int
+from .validation import positive_number
 
 PIXEL_MIN, PIXEL_MAX = 0, 255
 THESIS_PIXEL_MIN = 1  # Def 1.3.1 as printed: Ψ_d = {1, ..., 255}^d
 
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} is not allowed; it must be a positive integer")
-    return value
 
 
 # --- Def 1.3.1, Remark 1.3.2: digital images -------------------------------------------------
@@ -80,8 +78,8 @@ def flatten_image(image: torch.Tensor) -> torch.Tensor:
 
 def unflatten_image(array: torch.Tensor, M: int, N: int) -> torch.Tensor:
     """Inverse of :func:`flatten_image`: an ``(MN, d)`` (or ``(MN,)`` for d = 1) array to ``(d, M, N)``."""
-    _positive_int("M", M)
-    _positive_int("N", N)
+    positive_int("M", M)
+    positive_int("N", N)
     if array.ndim == 1:
         array = array[:, None]
     if array.ndim != 2 or array.shape[0] != M * N:
@@ -108,7 +106,7 @@ def output_size(M: int, k: int, s: int = 1) -> int:
     For s = 1 it is the thesis's M − k + 1 (Props 1.3.6–1.3.9).
     """
     for name, value in (("M", M), ("k", k), ("s", s)):
-        _positive_int(name, value)
+        positive_int(name, value)
     if k > M:
         raise ValueError(f"k={k} is not allowed for M={M}; the window must fit: 1 <= k <= M")
     return (M - k) // s + 1
@@ -156,12 +154,12 @@ def cross_correlate(image: torch.Tensor, kernel: torch.Tensor, bias: torch.Tenso
     C = x.shape[1]
     if kernel.ndim == 2:
         kernel, groups = kernel.expand(C, 1, *kernel.shape), C
-    _positive_int("groups", groups)
+    positive_int("groups", groups)
     if kernel.ndim != 4 or C % groups or kernel.shape[0] % groups or kernel.shape[1] != C // groups:
         raise ValueError(f"kernel.shape={tuple(kernel.shape)} is not allowed for {C} input channels and "
                          f"groups={groups}; it must be (C_out, {C}/groups, k1, k2) with groups dividing "
                          f"C and C_out, or (k1, k2)")
-    _positive_int("stride", stride)
+    positive_int("stride", stride)
     B, (C_out, C_g, k1, k2) = x.shape[0], kernel.shape
     patches = windows(x, k1, k2, stride)  # (B, C, M1, N1, k1, k2)
     patches = patches.reshape(B, groups, C_g, *patches.shape[-4:])
@@ -279,15 +277,14 @@ def sobel_kernels() -> tuple[torch.Tensor, torch.Tensor]:
 
 def box_kernel(size: int) -> torch.Tensor:
     """The size×size box (mean) filter: every entry 1/size²."""
-    _positive_int("size", size)
+    positive_int("size", size)
     return torch.full((size, size), 1.0 / size**2)
 
 
 def gaussian_kernel(size: int, sigma: float) -> torch.Tensor:
     """A size×size Gaussian blur kernel, entries ∝ exp(−(x² + y²)/(2σ²)), summing to 1."""
-    _positive_int("size", size)
-    if not (isinstance(sigma, (int, float)) and math.isfinite(sigma) and sigma > 0):
-        raise ValueError(f"sigma={sigma!r} is not allowed; it must be a positive finite number")
+    positive_int("size", size)
+    positive_number("sigma", sigma, finite=True)
     x = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
     g = torch.exp(-x**2 / (2 * sigma**2))
     g = g / g.sum()

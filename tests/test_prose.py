@@ -43,3 +43,10 @@ def test_every_glue_role_in_a_chapter_has_a_glue_call():
                 continue
             for key in book.glue_keys("".join(cell["source"])):
                 assert f'"{key}"' in code, f"{page.docname}: {{glue}}`{key}` is never glued"
+
+
+def test_no_test_marker_shows_in_a_rendered_cell():
+    """nbval's markers are cell tags (nbval-ignore-output), not comments a reader of the page would see."""
+    for page in book.pages():
+        marked = [i for i, c in enumerate(page.cells) if c["cell_type"] == "code" and "NBVAL_" in "".join(c["source"])]
+        assert not marked, f"{page.docname}: cells {marked} carry an NBVAL_ comment; use the nbval-ignore-output tag"

@@ -2,15 +2,15 @@
 
 import pytest
 
-from thesis_lib import book
+from thesis_lib import book, prose
 
 
 @pytest.mark.parametrize("page", book.pages(), ids=lambda p: p.docname)
 def test_no_typed_result_in_the_prose(page):
-    typed = book.typed_numbers(page)
+    typed = prose.typed_numbers(page)
     assert not typed, (f"{page.docname}: results typed into the prose; glue them from the cell that computes "
                        "them (myst_nb.glue + {glue:text}) or, for a published figure, add it to "
-                       "book.CITED_FIGURES:\n" + "\n".join(f"  cell {t.cell}: {t.text!r} in …{t.context}…"
+                       "prose.CITED_FIGURES:\n" + "\n".join(f"  cell {t.cell}: {t.text!r} in …{t.context}…"
                                                           for t in typed))
 
 
@@ -26,13 +26,13 @@ def test_the_scanner_finds_results_and_spares_settings_references_and_citations(
                      "(a setting), Burda et al.'s 86.76, {glue:text}`risk:.3f` and `lr=0.05` in code."),
         ("code", "config = dict(lr=0.3, momentum=0)\n"),
     )
-    assert [t.text for t in book.typed_numbers(page)] == ["0.079", "97.5", "86"]
+    assert [t.text for t in prose.typed_numbers(page)] == ["0.079", "97.5", "86"]
 
 
 def test_the_scanner_failed_on_the_chapters_before_they_were_glued():
     before = _page(("markdown", "minibatch SGD ended with the lower test risk (0.079 against 0.113)"),
                    ("markdown", "The cell below counts: about 81 % of all MNIST test pixels are $0$"))
-    assert len(book.typed_numbers(before)) == 3
+    assert len(prose.typed_numbers(before)) == 3
 
 
 def test_every_glue_role_in_a_chapter_has_a_glue_call():
@@ -41,7 +41,7 @@ def test_every_glue_role_in_a_chapter_has_a_glue_call():
         for cell in page.cells:
             if cell["cell_type"] != "markdown":
                 continue
-            for key in book.glue_keys("".join(cell["source"])):
+            for key in prose.glue_keys("".join(cell["source"])):
                 assert f'"{key}"' in code, f"{page.docname}: {{glue}}`{key}` is never glued"
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import re
-import tokenize
 from pathlib import Path
 
 from .paths import COMMITTED_DIR, REPO_ROOT
@@ -120,7 +118,7 @@ class Erratum:
     def what(self) -> str:
         """The statement or place the erratum corrects."""
         match = _ERRATUM_TITLE.match(self.title)
-        return match.group("what") if match else self.title.removeprefix("Erratum").lstrip(" —·")
+        return match.group("what") if match else self.title
 
     def portable_body(self) -> str:
         """The body with each glued number pointing at the chapter that computes it, so that it can be
@@ -165,51 +163,6 @@ def errata_markdown(root: Path = REPO_ROOT) -> str:
     return "\n\n".join(blocks)
 
 
-#: published figures the prose cites by source (REFERENCES.md): typed, never computed here
-CITED_FIGURES = {
-    86.76, 86.47, 85.54, 86.35, 84.78,  # Burda et al. 2015, Table 1: VAE / IWAE test NLL, 1 stochastic layer
-    88.71,                              # Burda et al. 2015, appendix: VAE, statically binarised MNIST
-    89.78, 89.9,                        # pythae's reproduction and the paper it reproduces (VAE 784-400-40)
-}
-
-#: what a typed number in prose may be read as: a decimal, or an amount in per cent
-_NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*\.\d+|\d[\d,]*(?:\.\d+)?(?=\s?(?:\\?%|per ?cent)))(?![\w.]*\d)")
-#: parts of prose whose digits are not results: glued values, code, labels, statement and equation
-#: numbers, section headings, citations and versions
-_NOT_RESULTS = [re.compile(p) for p in (
-    r"\{glue(?::\w+)?\}`[^`]*`", r"`[^`]*`", r"\((?:erratum|thesis)-[\w-]+\)=", r"^#+ [\d.]+", r"\\tag\{[^}]*\}",
-    r"\([1-9]\.\d{1,2}\)", r"\d+\.\d+\.\d+", r"https?://\S+",
-    r"(?:Definitions?|Examples?|Remarks?|Lemmas?|Theorems?|Propositions?|Corollary|Corollaries|Figures?|Fig\."
-    r"|Sections?|Chapters?|chapters?|sections?|Props?\.|Defs?\.|Thms?\.|Algorithm|Tables?|§)\s*~?\d+(?:\.\d+)*"
-    r"(?:\s*(?:–|-|to|and|,)\s*\d+(?:\.\d+)*)*",
-)]
-
-
-@dataclasses.dataclass(frozen=True)
-class TypedNumber:
-    """A number written into a markdown cell by hand."""
-
-    page: str
-    cell: int
-    text: str
-    context: str
-
-
-def _code_literals(page: Page) -> set[float]:
-    """Every numeric literal typed in the page's code cells: the experiment's own settings."""
-    found = set()
-    for cell in page.cells:
-        if cell["cell_type"] != "code":
-            continue
-        try:
-            for tok in tokenize.generate_tokens(io.StringIO("".join(cell["source"])).readline):
-                if tok.type == tokenize.NUMBER and not tok.string.endswith(("j", "J")):
-                    found.add(abs(float(tok.string.replace("_", ""))))
-        except (tokenize.TokenError, IndentationError, SyntaxError):
-            continue
-    return found
-
-
 def build_inputs_digest(root: Path = REPO_ROOT) -> str:
     """md5 of everything the executed pages may depend on: the library, the chapters (the errata page
     reads them all), the committed manifests (the results page reads them) and the book's configuration.
@@ -219,34 +172,6 @@ def build_inputs_digest(root: Path = REPO_ROOT) -> str:
         for path in sorted(root.glob(pattern)):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def glue_keys(markdown: str) -> list[str]:
-    """The keys of the ``{glue}`` roles of a markdown text that paste from the same page."""
-    return [m.group(1) for m in re.finditer(r"\{glue(?::\w+)?\}`([^`:]+)(?::[^`]*)?`", markdown)]
-
-
-def typed_numbers(page: Page) -> list[TypedNumber]:
-    """Decimals and percentages typed into the page's prose that are neither glued from a cell, nor a
-    setting typed in one of its code cells, nor a published figure of :data:`CITED_FIGURES`.
-
-    Such a number is a result nobody's code computed on the page: it must reach the prose through
-    myst-nb's ``glue`` instead.
-    """
-    settings, out = _code_literals(page), []
-    for index, cell in enumerate(page.cells):
-        if cell["cell_type"] != "markdown":
-            continue
-        text = "".join(cell["source"])
-        for pattern in _NOT_RESULTS:
-            text = pattern.sub(" ", text) if pattern.flags & re.M else re.sub(pattern.pattern, " ", text, flags=re.M)
-        for match in _NUMBER.finditer(text):
-            value = float(match.group(1).replace(",", ""))
-            if value in CITED_FIGURES or (match.group(1).count(".") and value in settings):
-                continue
-            context = text[max(0, match.start() - 60):match.end() + 20].replace("\n", " ")
-            out.append(TypedNumber(page.docname, index, match.group(1), " ".join(context.split())))
-    return out
 
 
 def manifests(directory: Path = COMMITTED_DIR) -> list[dict]:

@@ -158,11 +158,10 @@ def test_plot_activation_draws_formula_and_derivative():
     plt.close(fig)
 
 
-def test_explorer_enables_the_slope_only_for_leaky_relu_and_plots_the_choice(monkeypatch):
+def test_explorer_enables_the_slope_only_for_leaky_relu_and_plots_the_choice(shown_by):
     import thesis_lib.widgets.activations as explorer_module
 
-    shown = []
-    monkeypatch.setattr(explorer_module, "display", shown.append)  # the figures the explorer would show
+    shown = shown_by(explorer_module)
     box = activation_explorer()
     choice, slope = box.children[0].children
     assert set(choice.options) == set(ACTIVATION_NAMES) and not slope.disabled

@@ -137,7 +137,7 @@ def test_permuted_hidden_units_compute_the_same_function():
         permute_hidden_units(nn.Linear(3, 2), perm)
 
 
-def test_gradient_descent_widget_and_its_static_twin(monkeypatch):
+def test_gradient_descent_widget_and_its_static_twin(shown_by):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -155,8 +155,7 @@ def test_gradient_descent_widget_and_its_static_twin(monkeypatch):
     plt.close(fig)
     import thesis_lib.widgets.gradient_descent as gd_widget
 
-    shown = []
-    monkeypatch.setattr(gd_widget, "display", shown.append)  # the figures the explorer would show
+    shown = shown_by(gd_widget)
     explorer = gd_explorer()
     lr_slider, steps_slider = explorer.children[1].children
     steps_slider.value = 7

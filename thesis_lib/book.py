@@ -97,7 +97,8 @@ def statements(root: Path = REPO_ROOT) -> list[Statement]:
 #: how wrong a statement of the thesis is, gravest first (the design notes' "Fidelity" rule)
 SEVERITIES = ("false claim or proof", "wrong formula or index", "notation or wording")
 _ERRATUM_TITLE = re.compile(r"^Erratum · (?P<severity>[a-z ]+?) — (?P<what>.+)$")
-_GLUE = re.compile(r"\{glue(?::(\w+))?\}`([^`]*)`")
+#: a myst-nb glue role: (role name or None, content ``[<doc>::]<key>[:<format>]``)
+GLUE_ROLE = re.compile(r"\{glue(?::(\w+))?\}`([^`]*)`")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,7 +134,7 @@ class Erratum:
                 content += ":s"  # myst-nb reads <doc>::<key> only before a format spec
             return f"{{glue{':' + role if role else ''}}}`{page_file}.ipynb::{content}`"
 
-        return _GLUE.sub(point, self.body)
+        return GLUE_ROLE.sub(point, self.body)
 
 
 def errata(root: Path = REPO_ROOT) -> list[Erratum]:

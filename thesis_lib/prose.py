@@ -12,7 +12,7 @@ import io
 import re
 import tokenize
 
-from .book import Page
+from .book import GLUE_ROLE, Page
 
 
 #: published figures the prose cites with their source (Burda et al. 2015, pythae): typed, never computed here
@@ -27,7 +27,7 @@ _NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*\.\d+|\d[\d,]*(?:\.\d+)?(?=\s?(?:\\?%|
 #: parts of prose whose digits are not results: glued values, code, labels, statement and equation
 #: numbers, section headings, citations and versions
 _NOT_RESULTS = [re.compile(p, re.M) for p in (
-    r"\{glue(?::\w+)?\}`[^`]*`", r"`[^`]*`", r"\((?:erratum|thesis)-[\w-]+\)=", r"^#+ [\d.]+", r"\\tag\{[^}]*\}",
+    GLUE_ROLE.pattern, r"`[^`]*`", r"\((?:erratum|thesis)-[\w-]+\)=", r"^#+ [\d.]+", r"\\tag\{[^}]*\}",
     r"\([1-9]\.\d{1,2}\)", r"\d+\.\d+\.\d+", r"https?://\S+",
     r"(?:Definitions?|Examples?|Remarks?|Lemmas?|Theorems?|Propositions?|Corollary|Corollaries|Figures?|Fig\."
     r"|Sections?|Chapters?|chapters?|sections?|Props?\.|Defs?\.|Thms?\.|Algorithm|Tables?|§)\s*~?\d+(?:\.\d+)*"
@@ -62,7 +62,7 @@ def _code_literals(page: Page) -> set[float]:
 
 def glue_keys(markdown: str) -> list[str]:
     """The keys of the ``{glue}`` roles of a markdown text that paste from the same page."""
-    return [m.group(1) for m in re.finditer(r"\{glue(?::\w+)?\}`([^`:]+)(?::[^`]*)?`", markdown)]
+    return [m.group(2).split(":", 1)[0] for m in GLUE_ROLE.finditer(markdown) if "::" not in m.group(2)]
 
 
 def typed_numbers(page: Page) -> list[TypedNumber]:

@@ -19,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 data: $(STAMP)
-	$(PY) -m thesis_lib.data
+	$(PY) -m thesis_lib.infra.data
 
 vendor:
 	bash tools/vendor_js.sh
@@ -42,10 +42,10 @@ lab: data
 	$(VENV)/bin/jupyter lab chapters/
 
 bench: $(STAMP)
-	$(PY) -m thesis_lib.bench
+	$(PY) -m thesis_lib.experiments.bench
 
 reproduce: data
-	THESIS_BUDGET=full $(PY) -m thesis_lib.reproduce $(NAMES)
+	THESIS_BUDGET=full $(PY) -m thesis_lib.experiments.reproduce $(NAMES)
 
 clean:
 	rm -rf _build

@@ -13,10 +13,22 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thesis_lib.activations import (ACTIVATION_NAMES, Activation, activation, check_activation, identity,
-                                    identity_derivative, leaky_relu, leaky_relu_derivative, relu, relu_derivative,
-                                    resolve, sigmoid, sigmoid_derivative)
-from thesis_lib.widgets.activations import activation_explorer, activation_figure, plot_activation
+from thesis_lib.activations import (
+    ACTIVATION_NAMES,
+    Activation,
+    activation,
+    check_activation,
+    identity,
+    identity_derivative,
+    leaky_relu,
+    leaky_relu_derivative,
+    relu,
+    relu_derivative,
+    resolve,
+    sigmoid,
+    sigmoid_derivative,
+)
+from thesis_lib.book.widgets.activations import activation_explorer, activation_figure, plot_activation
 
 SPECIAL = [0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0, 89.0, -89.0, 100.0, -100.0, 745.0, -745.0, 1e4, -1e4]
 reals = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -159,7 +171,7 @@ def test_plot_activation_draws_formula_and_derivative():
 
 
 def test_explorer_enables_the_slope_only_for_leaky_relu_and_plots_the_choice(shown_by):
-    import thesis_lib.widgets.activations as explorer_module
+    import thesis_lib.book.widgets.activations as explorer_module
 
     shown = shown_by(explorer_module)
     box = activation_explorer()

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the 
 
 def test_the_built_book_is_of_the_current_sources():
     """The pages below must be those of the library, chapters and manifests as they are now."""
-    from thesis_lib.book import build_inputs_digest
+    from thesis_lib.book.pages import build_inputs_digest
 
     stamp = ROOT / "_build" / ".execution-inputs"
     assert stamp.exists() and stamp.read_text().strip() == build_inputs_digest(), (

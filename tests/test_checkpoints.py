@@ -1,31 +1,48 @@
-"""Every committed full-budget checkpoint still gives the numbers its manifest states."""
+"""Every committed full-budget checkpoint still gives the numbers its manifest states, under the key
+of its experiment's spec, with the weights it had before the spec migration."""
 
+import json
 import math
 
 import pytest
 
-from thesis_lib import book
-from thesis_lib.reproduce import registered
-from thesis_lib.train import COMMITTED_DIR, experiment_key, load_checkpoint, tensor_digest
+from thesis_lib.book import pages
+from thesis_lib.experiments.experiment import registered, spec_key
+from thesis_lib.infra.checkpoints import committed_path, load_checkpoint, weights_digest
+from thesis_lib.infra.paths import COMMITTED_DIR
 
-MANIFESTS = book.manifests()
+MANIFESTS = pages.manifests()
+MIGRATION = json.loads((COMMITTED_DIR / "migrations" / "spec-v1.json").read_text())["checkpoints"]
+
+
+def test_every_committed_checkpoint_has_a_manifest_and_an_experiment():
+    names = {p.stem for p in COMMITTED_DIR.glob("*.pt")}
+    assert names == {m["name"] for m in MANIFESTS} == set(MIGRATION)
+    assert names <= set(registered())
+
+
+@pytest.mark.parametrize("manifest", MANIFESTS, ids=[m["name"] for m in MANIFESTS])
+def test_checkpoint_and_manifest_agree_with_the_spec(manifest):
+    experiment = registered()[manifest["name"]]
+    spec = experiment.spec("full")
+    key = spec_key(spec)
+    assert manifest["spec"] == spec and manifest["key"] == key == MIGRATION[experiment.name]["key"], (
+        f"{experiment.name}: the code now defines another experiment than the committed checkpoint; "
+        "run `make reproduce` again")
+    state = load_checkpoint(committed_path(experiment.name, ".pt"), key)
+    assert state["spec"] == spec
+    assert state["config"] == manifest["config"] == experiment.config("full").as_dict()
+    assert state["history"]["epochs"] == manifest["epochs"] >= experiment.config("full").epochs
+    assert weights_digest(state["model"]) == MIGRATION[experiment.name]["weights_md5"], (
+        f"{experiment.name}: the committed weights differ from those the spec migration recorded")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m["name"] for m in MANIFESTS])
 def test_committed_checkpoint_matches_its_manifest(manifest):
-    experiments = registered()
-    assert manifest["name"] in experiments, f"checkpoint {manifest['name']} has no registered experiment"
-    experiment = experiments[manifest["name"]]
-    model = experiment.build()
-    train_x, train_y, _, _ = experiment.data()
-    config = experiment.config("full")
-    key = experiment_key(experiment.name, model, experiment.objective, config, tensor_digest(train_x, train_y))
-    assert key == manifest["key"], (f"{experiment.name}: the code now defines another configuration than the "
-                                    "committed checkpoint; run `make reproduce` again")
-    state = load_checkpoint(COMMITTED_DIR / f"{experiment.name}.pt", key)
-    assert state["history"]["epochs"] == manifest["epochs"] >= config.epochs
-    model.load_state_dict(state["model"])
+    experiment = registered()[manifest["name"]]
+    model, history = experiment.trained("full", device="cpu")
+    assert history.origin.startswith("committed checkpoint")
     metrics = experiment.metrics(model.cpu())
     for name, value in manifest["metrics"].items():
         assert math.isclose(metrics[name], value, rel_tol=1e-4), f"{experiment.name} {name}: {metrics[name]} vs {value}"

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from thesis_lib.config import TrainConfig, active_budget, default_device, pick
+from thesis_lib.infra.config import TrainConfig, active_budget, default_device, pick
 
 
 def test_budget_follows_the_device_and_the_override(monkeypatch):

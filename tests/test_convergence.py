@@ -6,8 +6,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from thesis_lib.convergence import (Huber, LeastSquares, Quadratic, contraction_factor, interpolate,
-                                    permute_hidden_units, product_limit, rosenbrock, sublinear_bound)
+from thesis_lib.convergence import (
+    Huber,
+    LeastSquares,
+    Quadratic,
+    contraction_factor,
+    interpolate,
+    permute_hidden_units,
+    product_limit,
+    rosenbrock,
+    sublinear_bound,
+)
 from thesis_lib.optim import gd_path, sgd_path
 
 f64 = torch.float64
@@ -143,7 +152,7 @@ def test_gradient_descent_widget_and_its_static_twin(shown_by):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from thesis_lib.widgets.gradient_descent import LANDSCAPES, draw_path, gd_explorer, gd_figure
+    from thesis_lib.book.widgets.gradient_descent import LANDSCAPES, draw_path, gd_explorer, gd_figure
 
     fig = gd_figure(steps=5)
     assert [line.get_label() for line in fig.axes[1].get_lines()] == [
@@ -153,7 +162,7 @@ def test_gradient_descent_widget_and_its_static_twin(shown_by):
     path = draw_path(axes, "quadratic", 0.1, 3)
     torch.testing.assert_close(path, gd_path(LANDSCAPES["quadratic"].f, [-1.8, 0.6], 3, 0.1))
     plt.close(fig)
-    import thesis_lib.widgets.gradient_descent as gd_widget
+    import thesis_lib.book.widgets.gradient_descent as gd_widget
 
     shown = shown_by(gd_widget)
     explorer = gd_explorer()

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from thesis_lib import book
-from thesis_lib.book import THESIS_LABELS, label_title
+from thesis_lib.book import pages as book
+from thesis_lib.book.pages import THESIS_LABELS, label_title
 
 
 def test_the_thesis_has_44_numbered_items():

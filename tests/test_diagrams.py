@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.colors import to_hex
 
-from thesis_lib.diagrams import COLOURS, draw_network, layer_roles
+from thesis_lib.book.diagrams import COLOURS, draw_network, layer_roles
 
 
 def drawn(ax):

@@ -10,26 +10,15 @@ from hypothesis import strategies as st
 from torch import nn
 
 from thesis_lib.activations import activation
-from thesis_lib.networks import (Autoencoder, Decoder, DeepNetwork, Encoder, Layer, check_widths, compose, layer,
-                                 layer_by_neurons, mirrored_autoencoder, neuron)
+from thesis_lib.autoencoders import Autoencoder, Decoder, Encoder, mirrored_autoencoder
+from thesis_lib.networks import (DeepNetwork, Layer, check_widths, compose, flat_parameters, layer, layer_by_neurons,
+                                 neuron, to_sequential)
 
 MODULES = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "identity": nn.Identity, "leaky_relu": nn.LeakyReLU}
 names = st.sampled_from(sorted(MODULES))
 dims = st.integers(min_value=1, max_value=7)
 widths_st = st.lists(dims, min_size=2, max_size=6)
 fast = settings(max_examples=40, deadline=None)
-
-
-def reference(net: DeepNetwork, acts) -> nn.Sequential:
-    """nn.Sequential of nn.Linear + activation modules holding copies of the network's weights."""
-    mods = []
-    for (W, b), act in zip(net.theta, acts):
-        lin = nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype)
-        with torch.no_grad():
-            lin.weight.copy_(W)
-            lin.bias.copy_(b)
-        mods += [lin, MODULES[act]()]
-    return nn.Sequential(*mods)
 
 
 @fast
@@ -75,7 +64,9 @@ def test_layer_initialises_like_nn_linear(k, m):
 def test_network_matches_nn_sequential_values_and_gradients(widths, name, out_name):
     net = DeepNetwork(widths, name, output_activation=out_name).double()
     acts = [name] * (len(widths) - 2) + [out_name or name]
-    ref = reference(net, acts)
+    assert [a.split("(")[0] for a in net.activations] == acts
+    ref = to_sequential(net)
+    assert [type(m) for m in ref[1::2]] == [MODULES[a] for a in acts]
     x = torch.randn(5, widths[0], dtype=torch.float64)
     y, y_ref = net(x), ref(x)
     torch.testing.assert_close(y, y_ref)
@@ -95,10 +86,12 @@ def test_theta_is_exactly_the_pairs_W_i_b_i(widths):
     assert len(net.theta) == net.depth
     for i, (W, b) in enumerate(net.theta, start=1):
         assert W.shape == (widths[i], widths[i - 1]) and b.shape == (widths[i],)
-    flat = [p for pair in net.theta for p in pair]
-    assert len(flat) == len(list(net.parameters())) and all(a is b for a, b in zip(flat, net.parameters()))
+    flat = flat_parameters(net.theta)
+    assert len(flat) == 2 * net.depth == len(list(net.parameters()))
+    assert all(a is b for a, b in zip(flat, net.parameters()))
+    assert all(W is pair[0] and b is pair[1] for W, b, pair in zip(flat[::2], flat[1::2], net.theta))
     expected = sum(widths[i] * (widths[i - 1] + 1) for i in range(1, len(widths)))
-    assert net.num_parameters == expected == sum(p.numel() for p in reference(net, ["relu"] * net.depth).parameters())
+    assert net.num_parameters == expected == sum(p.numel() for p in to_sequential(net).parameters())
 
 
 def test_def_1_1_6_applies_phi_on_the_last_layer_too():

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thesis_lib.numerics import assert_sums_close, rounding_tolerance
+from thesis_lib.infra.numerics import assert_sums_close, rounding_tolerance
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,8 +6,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from thesis_lib.optim import (SCHEDULES, Adam, GradientDescent, empirical_risk_gradient, gd_path,
-                              per_sample_gradients, sgd_path, step_size)
+from thesis_lib.optim import (
+    SCHEDULES,
+    Adam,
+    GradientDescent,
+    empirical_risk_gradient,
+    gd_path,
+    per_sample_gradients,
+    sgd_path,
+    step_size,
+)
 from thesis_lib.risk import cross_entropy, linear_error, squared_error
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from thesis_lib import book, prose
+from thesis_lib.book import pages as book
+from thesis_lib.book import prose
 
 
 @pytest.mark.parametrize("page", book.pages(), ids=lambda p: p.docname)

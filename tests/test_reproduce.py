@@ -1,25 +1,18 @@
 """``make reproduce``: a checkpoint and a manifest that the chapters then load instead of training."""
 
 import json
-import sys
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from thesis_lib import reproduce, train
-from thesis_lib.config import TrainConfig
-from thesis_lib.data import load_mnist
-from thesis_lib.train import Experiment, experiment_key, load_checkpoint, tensor_digest
-
-
-def small_model() -> nn.Module:
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-
-
-def cross_entropy(model, x, y):
-    return F.cross_entropy(model(x), y)
+from thesis_lib.book import pages
+from thesis_lib.experiments import reproduce
+from thesis_lib.experiments.datasets import DATASETS
+from thesis_lib.experiments.experiment import Experiment, spec_key
+from thesis_lib.infra import checkpoints, paths
+from thesis_lib.infra.config import TrainConfig
+from thesis_lib.infra.data import load_mnist
 
 
 def small_data():
@@ -28,49 +21,54 @@ def small_data():
 
 
 def weight_norm(model: nn.Module) -> dict[str, float]:
-    return {"weight_norm": model[1].weight.norm().item()}
+    return {"weight_norm": sum(p.norm() for p in model.parameters()).item()}
 
 
-SMALL = Experiment("small", small_model, cross_entropy,
-                   lambda budget: TrainConfig(epochs={"quick": 1, "full": 3}[budget], batch_size=100, lr=1e-2),
-                   small_data, "a linear classifier", evaluation=weight_norm)
+LINEAR = {"kind": "dense", "widths": [784, 10], "activation": "identity", "output_activation": "identity"}
+
+
+@pytest.fixture
+def small(monkeypatch):
+    """A linear classifier on 500 MNIST images, registered as an experiment for the test's duration."""
+    monkeypatch.setitem(DATASETS, "small-mnist", small_data)
+    return Experiment("small", LINEAR, "cross-entropy", "small-mnist",
+                      lambda budget: TrainConfig(epochs={"quick": 1, "full": 3}[budget], batch_size=100, lr=1e-2),
+                      "a linear classifier", evaluation=weight_norm)
 
 
 @pytest.fixture
 def committed(tmp_path, monkeypatch):
-    monkeypatch.setattr(train, "COMMITTED_DIR", tmp_path / "checkpoints")
-    monkeypatch.setattr(reproduce, "COMMITTED_DIR", tmp_path / "checkpoints")
+    monkeypatch.setattr(paths, "COMMITTED_DIR", tmp_path / "checkpoints")
     monkeypatch.setenv("THESIS_CACHE", str(tmp_path / "cache"))
     return tmp_path / "checkpoints"
 
 
-def test_reproduce_writes_a_checkpoint_and_a_manifest_the_chapters_then_load(committed):
-    manifest = reproduce.reproduce(SMALL, device=torch.device("cpu"))
+def test_reproduce_writes_a_checkpoint_and_a_manifest_the_chapters_then_load(small, committed):
+    manifest = reproduce.reproduce(small, device=torch.device("cpu"))
     assert json.loads((committed / "small.json").read_text()) == manifest
     assert sorted(p.name for p in committed.iterdir()) == ["small.json", "small.pt"]  # no temporary files left
-    train_x, train_y, _, _ = SMALL.data()
-    key = experiment_key("small", small_model(), cross_entropy, SMALL.config("full"), tensor_digest(train_x, train_y))
+    key = spec_key(small.spec("full"))
     assert manifest["key"] == key and manifest["epochs"] == 3 and manifest["budget"] == "full"
-    state = load_checkpoint(committed / "small.pt", key)
+    assert manifest["spec"]["architecture"] == LINEAR and manifest["spec"]["data"]["name"] == "small-mnist"
+    state = checkpoints.load_checkpoint(committed / "small.pt", key)
     assert "optimizer" not in state and "rng" not in state  # the user's cache keeps those to resume
-    cached = load_checkpoint(train.cache_dir() / f"small-{key}-e3.pt", key)
+    assert state["spec"] == manifest["spec"] and state["config"] == manifest["config"]
+    cached = checkpoints.load_checkpoint(checkpoints.cache_dir() / f"small-{key}-e3.pt", key)
     assert "optimizer" in cached and state["history"] == cached["history"]
-    model = small_model()
+    model = small.build()
     model.load_state_dict(state["model"])
-    assert manifest["metrics"] == SMALL.metrics(model)
+    assert manifest["metrics"] == small.metrics(model)
     assert manifest["evaluation"] == weight_norm(model)
 
-    loaded, history = SMALL.trained("quick", device="cpu")  # the key ignores epochs: 3 >= 1, so it loads
+    loaded, history = small.trained("quick", device="cpu")  # the key ignores epochs: 3 >= 1, so it loads
     assert history.origin.startswith("committed checkpoint") and history.epochs == 3
-    assert torch.equal(loaded[1].weight, model[1].weight)
+    assert checkpoints.weights_digest(loaded.state_dict()) == checkpoints.weights_digest(model.state_dict())
 
 
-def test_results_page_lists_the_committed_checkpoints(committed, tmp_path):
-    from thesis_lib import book
-
-    assert "No full-budget checkpoint is committed yet" in book.results_markdown(tmp_path / "nothing")
-    manifest = reproduce.reproduce(SMALL, device=torch.device("cpu"))
-    table = book.results_markdown(committed)
+def test_results_page_lists_the_committed_checkpoints(small, committed, tmp_path):
+    assert "No full-budget checkpoint is committed yet" in pages.results_markdown(tmp_path / "nothing")
+    manifest = reproduce.reproduce(small, device=torch.device("cpu"))
+    table = pages.results_markdown(committed)
     row = next(line for line in table.splitlines() if line.startswith("| `small`"))
     metrics = manifest["metrics"]
     assert row == (f"| `small` | 3 | {manifest['wall_time_s'] / 60:.1f} min | {metrics['train_objective']:#.4g} "
@@ -80,19 +78,16 @@ def test_results_page_lists_the_committed_checkpoints(committed, tmp_path):
 
 
 def test_manifests_come_in_natural_order_of_name(tmp_path):
-    from thesis_lib import book
-
     names = ["vae-beta-4", "ae-sweep-10", "vae-beta-0.5", "ae-sweep-2", "ae-alg1-relu", "vae-beta-1"]
     for name in names:
         (tmp_path / f"{name}.json").write_text(json.dumps({"name": name}))
-    assert [m["name"] for m in book.manifests(tmp_path)] == [
+    assert [m["name"] for m in pages.manifests(tmp_path)] == [
         "ae-alg1-relu", "ae-sweep-2", "ae-sweep-10", "vae-beta-0.5", "vae-beta-1", "vae-beta-4"]
 
 
-def test_an_unknown_experiment_name_is_refused_with_the_known_names(monkeypatch, capsys):
-    monkeypatch.setattr(sys, "argv", ["thesis_lib.reproduce", "ae-alg1-relu", "no-such-model"])
+def test_an_unknown_experiment_name_is_refused_with_the_known_names(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        reproduce.main()
+        reproduce.main(["ae-alg1-relu", "no-such-model"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "unknown experiment(s) ['no-such-model']; choose from" in err and "'vae-mnist-nll'" in err

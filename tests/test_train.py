@@ -1,5 +1,4 @@
 import dataclasses
-import hashlib
 import json
 import os
 import pickle
@@ -15,9 +14,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thesis_lib.config import TrainConfig
-from thesis_lib.data import load_mnist
-from thesis_lib.train import CheckpointError, History, evaluate, fit, load_checkpoint, load_or_train, save_atomic
+from thesis_lib.infra.checkpoints import CheckpointError, load_checkpoint, save_atomic
+from thesis_lib.infra.config import TrainConfig
+from thesis_lib.infra.data import load_mnist
+from thesis_lib.infra.training import History, evaluate, fit
 
 
 def classifier() -> nn.Module:
@@ -119,7 +119,7 @@ def test_killed_process_loses_at_most_one_epoch(tmp_path):
         import sys, time, torch
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         from test_train import _run
-        from thesis_lib.config import TrainConfig
+        from thesis_lib.infra.config import TrainConfig
         _run(TrainConfig(epochs=50, batch_size=100, lr=1e-3, seed=7), checkpoint={str(path)!r},
              on_epoch_end=lambda e, h: time.sleep(0.2))
     """)
@@ -169,37 +169,6 @@ def test_checkpoint_of_another_configuration_is_refused(tmp_path):
         _run(checkpoint=path, key="bbbb")
 
 
-def test_load_or_train_trains_once_then_loads_from_the_cache(cache):
-    x, y = small_mnist(1000)
-    config = TrainConfig(epochs=2, batch_size=100, lr=1e-3)
-    m1, h1 = load_or_train("test-clf", classifier, cross_entropy, config, x, y, x[:200], y[:200], device="cpu")
-    m2, h2 = load_or_train("test-clf", classifier, cross_entropy, config, x, y, x[:200], y[:200], device="cpu")
-    assert h1.origin == "trained" and h2.origin == "cache"
-    assert h1.train == h2.train and h1.extra["budget"] in ("quick", "full")
-    for p, q in zip(m1.parameters(), m2.parameters()):
-        assert torch.equal(p, q)
-    _, h3 = load_or_train("test-clf", classifier, cross_entropy, config, x[:900], y[:900], device="cpu")
-    assert h3.origin == "trained", "other data must not hit the cache"
-    assert len(list(cache.glob("test-clf-*.pt"))) == 2
-
-
-def test_lambda_objective_is_refused(cache):
-    x, y = small_mnist(100)
-    with pytest.raises(ValueError, match="objective=.*<lambda>.*named module-level function"):
-        load_or_train("x", classifier, lambda m, a, b: m(a).sum(), CFG, x, y)
-
-
-def test_unwritable_cache_gives_a_clear_error_and_leaves_nothing(tmp_path, monkeypatch):
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("a file where the cache folder should be")
-    monkeypatch.setenv("THESIS_CACHE", str(blocker / "cache"))
-    x, y = small_mnist(100)
-    with pytest.raises(CheckpointError, match="cannot write a checkpoint into .*THESIS_CACHE"):
-        load_or_train("x", classifier, cross_entropy, TrainConfig(epochs=1, batch_size=50, lr=1e-3), x, y,
-                      device="cpu")
-    assert blocker.read_text() == "a file where the cache folder should be"
-
-
 def test_save_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
     path = tmp_path / "ckpt.pt"
     save_atomic({"format": 1, "v": torch.ones(2)}, path)
@@ -244,16 +213,3 @@ def test_fit_follows_the_learning_rate_schedule_like_torch_multistep_lr():
     for p, q, c in zip(model.parameters(), reference.parameters(), constant.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
     assert max((p - c).abs().max().item() for p, c in zip(model.parameters(), constant.parameters())) > 1e-3
-
-
-def test_the_schedule_field_keeps_the_keys_of_models_trained_before_it():
-    from thesis_lib.train import experiment_key
-
-    model = classifier()
-    plain = TrainConfig(epochs=1, batch_size=100, lr=1e-3)
-    key = experiment_key("k", model, cross_entropy, plain, "d")
-    spec = {"name": "k", "model": repr(model), "objective": f"{cross_entropy.__module__}.cross_entropy",
-            "config": {"batch_size": 100, "lr": 1e-3, "optimizer": "adam", "seed": 0, "adam_eps": 1e-8},
-            "data": "d"}
-    assert key == hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
-    assert experiment_key("k", model, cross_entropy, dataclasses.replace(plain, lr_schedule="burda"), "d") != key

@@ -9,14 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
+from thesis_lib.book.widgets.vae_latent import (
+    interpolation_explorer,
+    interpolation_figure,
+    latent_explorer,
+    latent_manifold_figure,
+    tile,
+)
 from thesis_lib.divergences import monte_carlo
+from thesis_lib.generation import interpolate, latent_grid, nearest_neighbours, sample_prior
+from thesis_lib.gradient_estimators import pathwise_gradients, reparameterise, score_function_gradients
+from thesis_lib.latent_models import LinearGaussianModel, diagonal_gaussian
+from thesis_lib.likelihood import evaluate_likelihood, importance_sampled, vae_importance_sampled
 from thesis_lib.losses import bce_sum
-from thesis_lib.vae import (VAE, LinearGaussianModel, beta_negative_elbo, diagonal_gaussian, elbo_terms,
-                            evaluate_likelihood, fixed_binarisation, importance_sampled, interpolate, latent_grid,
-                            nearest_neighbours, negative_elbo, pathwise_gradients, reparameterise, sample_prior,
-                            score_function_gradients, vae_importance_sampled)
-from thesis_lib.widgets.vae_latent import (interpolation_explorer, interpolation_figure, latent_explorer,
-                                           latent_manifold_figure, tile)
+from thesis_lib.vae import VAE, beta_negative_elbo, elbo_terms, fixed_binarisation, negative_elbo
 
 DTYPE = torch.float64
 
@@ -320,7 +326,7 @@ def test_manifold_figure_shows_the_decoded_grid():
 
 
 def test_explorers_redraw_what_the_sliders_ask_for(shown_by):
-    import thesis_lib.widgets.vae_latent as explorers
+    import thesis_lib.book.widgets.vae_latent as explorers
 
     shown = shown_by(explorers)
     torch.manual_seed(0)

@@ -4,12 +4,14 @@ import dataclasses
 
 import torch
 
-from thesis_lib import ae_experiments, vae
-from thesis_lib import vae_experiments as vx
-from thesis_lib.data import load_mnist
-from thesis_lib.reproduce import registered
-from thesis_lib.train import evaluate, experiment_key
-from thesis_lib.vae import VAE, beta_negative_elbo, negative_elbo
+from thesis_lib import likelihood, vae
+from thesis_lib.experiments import datasets
+from thesis_lib.experiments import vaes as vx
+from thesis_lib.experiments.datasets import DATASETS
+from thesis_lib.experiments.experiment import registered, spec_key
+from thesis_lib.infra.data import load_mnist
+from thesis_lib.infra.training import evaluate
+from thesis_lib.vae import VAE, beta_negative_elbo
 
 
 def test_every_experiment_is_registered_for_make_reproduce():
@@ -30,7 +32,7 @@ def test_budgets():
 
 
 def test_models_are_the_stated_architectures():
-    two_d, nll, composed = vx.vae_2d(), vx.vae_nll(), vx.vae_composed()
+    two_d, nll, composed = vx.TWO_D.build(), vx.LIKELIHOOD.build(), vx.COMPOSED.build()
     assert two_d.encoder.widths == (784, 512, 256, 4) and two_d.decoder.widths == (2, 256, 512, 784)
     assert nll.encoder.widths == (784, 200, 200, 100) and nll.decoder.widths == (50, 200, 200, 784)
     assert nll.encoder.activations == ("tanh", "tanh", "identity")
@@ -38,29 +40,29 @@ def test_models_are_the_stated_architectures():
     for beta, exp in vx.BETA.items():
         model = exp.build()
         assert isinstance(model, VAE) and model.beta == beta and model.encoder.widths == (784, 400, 40)
-        assert exp.objective is beta_negative_elbo
-    assert all(e.objective is negative_elbo for e in (vx.TWO_D, vx.LIKELIHOOD, vx.COMPOSED))
+        assert exp.objective_function is beta_negative_elbo
+    assert all(e.objective == "negative-elbo" for e in (vx.TWO_D, vx.LIKELIHOOD, vx.COMPOSED))
 
 
 def test_beta_models_have_distinct_cache_keys():
-    keys = {experiment_key("same-name", exp.build(), exp.objective, exp.config("full"), "digest")
-            for exp in vx.BETA.values()}
+    keys = {spec_key(dataclasses.replace(exp, name="same-name").spec("full")) for exp in vx.BETA.values()}
     assert len(keys) == len(vx.BETAS)
 
 
 def test_data():
-    train_x, train_y, test_x, test_y = vx.mnist()
+    train_x, train_y, test_x, test_y = datasets.mnist()
     assert train_x.shape == (60_000, 28, 28) and test_x.shape == (10_000, 28, 28) and train_y is test_y is None
-    c_train, _, c_test, _ = vx.composed_mnist()
+    c_train, _, c_test, _ = datasets.composed_mnist()
     assert c_train.shape == (20_000, 48, 48) and c_test.shape == (10_000, 48, 48) and c_train.dtype == torch.uint8
-    assert all(a is b for a, b in zip(vx.composed_mnist(), ae_experiments.composed_mnist()))  # chapter 2.3's data
+    assert all(a is b for a, b in zip(datasets.composed_mnist(), datasets.composed_mnist()))  # chapter 2.3's data
 
 
 def test_short_training_through_the_experiment_lowers_the_test_objective(cache, monkeypatch):
-    train_x, _, test_x, _ = vx.mnist()
-    small = dataclasses.replace(vx.BETA[1.0], data=lambda: (train_x[:3000], None, test_x[:500], None))
+    train_x, _, test_x, _ = datasets.mnist()
+    monkeypatch.setitem(DATASETS, "mnist-3000", lambda: (train_x[:3000], None, test_x[:500], None))
+    small = dataclasses.replace(vx.BETA[1.0], data="mnist-3000")
     torch.manual_seed(0)
-    before = evaluate(small.build(), small.objective, test_x[:500])
+    before = evaluate(small.build(), small.objective_function, test_x[:500])
     model, history = small.trained("quick", device="cpu", use_committed=False)
     again, cached = small.trained("quick", device="cpu", use_committed=False)
     assert history.test[-1] < 0.6 * before and history.origin == "trained"
@@ -70,9 +72,9 @@ def test_short_training_through_the_experiment_lowers_the_test_objective(cache, 
 
 def test_likelihood_protocol_scores_all_test_images_with_k_samples():
     torch.manual_seed(0)
-    model = vx.vae_nll()
+    model = vx.LIKELIHOOD.build()
     scores = vx.likelihood_protocol(model, k=4)
     assert set(scores) == {"test_nll_k4", "test_negative_elbo_k4", "test_reconstruction", "test_kl"}
     assert scores["test_nll_k4"] <= scores["test_negative_elbo_k4"]
-    subset = vae.evaluate_likelihood(model, vae.fixed_binarisation(load_mnist("test").images[:100]), k=4)
+    subset = likelihood.evaluate_likelihood(model, vae.fixed_binarisation(load_mnist("test").images[:100]), k=4)
     assert abs(subset.nll - scores["test_nll_k4"]) < 0.05 * scores["test_nll_k4"]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thesis_lib import vision as V
+from thesis_lib import vision_as_printed
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -173,8 +174,8 @@ def test_cross_correlation_refuses_bad_input():
 def test_formula_1_7_as_written_overruns_and_otherwise_skips_the_first_row_and_column():
     x, k = _rand(7, 6), _rand(3, 3, seed=1)
     with pytest.raises(IndexError, match=r"\(1\.7\) reads \(ψ0\)_\{2,7\}, outside the pixel domain \{1,...,7\}×\{1,...,6\}"):
-        V.cross_correlate_as_written(x, k)
-    inside = V.cross_correlate_as_written(x, k, out_shape=(4, 3))
+        vision_as_printed.cross_correlate_as_written(x, k)
+    inside = vision_as_printed.cross_correlate_as_written(x, k, out_shape=(4, 3))
     torch.testing.assert_close(inside, F.conv2d(x[None, None], k[None, None])[0, 0, 1:, 1:])
 
 
@@ -213,14 +214,14 @@ def test_min_and_max_pooling_keep_integer_images_average_pooling_does_not():
 def test_formula_1_8_as_written_overruns_and_otherwise_skips_the_first_row_and_column():
     x = _rand(6, 7)
     with pytest.raises(IndexError, match=r"\(1\.8\) reads \(ψ0\)_\{2,8\}, outside the pixel domain \{1,...,6\}×\{1,...,7\}"):
-        V.average_pool_as_written(x, 2, 3)
-    inside = V.average_pool_as_written(x, 2, 3, out_shape=(4, 4))
+        vision_as_printed.average_pool_as_written(x, 2, 3)
+    inside = vision_as_printed.average_pool_as_written(x, 2, 3, out_shape=(4, 4))
     torch.testing.assert_close(inside, F.avg_pool2d(x[None], (2, 3), stride=1)[0, 1:, 1:])
 
 
 def test_formulas_1_9_and_1_10_as_written_are_constant():
     x = _rand(8, 9)
-    low, high = V.min_pool_as_written(x, 2, 3), V.max_pool_as_written(x, 2, 3)
+    low, high = vision_as_printed.min_pool_as_written(x, 2, 3), vision_as_printed.max_pool_as_written(x, 2, 3)
     assert low.shape == high.shape == (7, 7)
     assert torch.all(low == x[:2, :3].min()) and torch.all(high == x[:2, :3].max())
     assert not torch.equal(high, V.max_pool(x[None], 2, 3)[0])
@@ -256,7 +257,7 @@ def test_kernel_explorer_follows_its_entries_and_presets():
     import matplotlib
 
     matplotlib.use("Agg")
-    from thesis_lib.widgets.kernel import draw_response, kernel_explorer
+    from thesis_lib.book.widgets.kernel import draw_response, kernel_explorer
 
     images = torch.randint(0, 256, (3, 12, 12), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
     explorer = kernel_explorer(images, torch.tensor([4, 1, 7]), preset="Sobel y")

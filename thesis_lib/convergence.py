@@ -12,8 +12,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .infra.validation import positive_int
 from .optim import step_size
-from .validation import positive_int
 
 
 class Quadratic:

@@ -82,7 +82,7 @@ def bce_sum(image: torch.Tensor, reconstruction: torch.Tensor, *, batch: str = "
     return _reduce(_bce_pixels(image, reconstruction, log_floor).sum(1), batch)
 
 
-# --- objectives for thesis_lib.train.fit: objective(model, x, y) -> scalar ---------------------
+# --- objectives for thesis_lib.infra.training.fit: objective(model, x, y) -> scalar ---------------------
 
 def _reconstruct(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     flat = x.reshape(x.shape[0], -1)  # row-major flattening, Lemma 1.3.3

@@ -1,5 +1,4 @@
-"""Neurons, layers and deep networks (Def 1.1.3–1.1.6), their composition (Lemma 2.1.3, Thm 2.1.4),
-encoders, decoders and autoencoders (Def 2.1.1, 2.1.2, 2.1.5).
+"""Neurons, layers and deep networks (Def 1.1.3–1.1.6) and their composition (Lemma 2.1.3, Thm 2.1.4).
 
 Dimensions are counted as in the corrected Def 1.1.6: a network of depth L has widths
 (d_0, d_1, ..., d_L), input dimension d_0, and layer H_i maps R^{d_{i-1}} to R^{d_i} with
@@ -13,6 +12,7 @@ activations produces.
 from __future__ import annotations
 
 import math
+import re
 from typing import Callable, Sequence
 
 import torch
@@ -23,6 +23,7 @@ from .activations import resolve
 
 Tensor = torch.Tensor
 ActivationSpec = str | Callable[[Tensor], Tensor]
+
 
 
 def neuron(x: Tensor, w: Tensor, b: Tensor | float, activation: ActivationSpec = "relu") -> Tensor:
@@ -57,26 +58,6 @@ def check_widths(widths: Sequence[int], name: str = "widths") -> tuple[int, ...]
     if widths is None or len(widths) < 2 or not all(_is_positive_int(d) for d in widths):
         raise ValueError(f"{name}={widths!r} is not allowed; it must list at least two positive integers "
                          "(d_0, ..., d_L): the input dimension, then the width of each of the L layers")
-    return widths
-
-
-def check_encoder_widths(widths: Sequence[int]) -> tuple[int, ...]:
-    """Def 2.1.1: an encoder's widths d_0 >= d_1 >= ... >= d_L, or a ValueError naming the first rise."""
-    widths = check_widths(widths)
-    for i in range(1, len(widths)):
-        if widths[i] > widths[i - 1]:
-            raise ValueError(f"widths={widths!r} is not allowed for an encoder (Def 2.1.1): the widths must be "
-                             f"non-increasing, but d_{i - 1}={widths[i - 1]} < d_{i}={widths[i]}")
-    return widths
-
-
-def check_decoder_widths(widths: Sequence[int]) -> tuple[int, ...]:
-    """Def 2.1.2: a decoder's widths d_0 <= d_1 <= ... <= d_L, or a ValueError naming the first drop."""
-    widths = check_widths(widths)
-    for i in range(1, len(widths)):
-        if widths[i] < widths[i - 1]:
-            raise ValueError(f"widths={widths!r} is not allowed for a decoder (Def 2.1.2): the widths must be "
-                             f"non-decreasing, but d_{i - 1}={widths[i - 1]} > d_{i}={widths[i]}")
     return widths
 
 
@@ -193,22 +174,6 @@ def _from_layers(layers: Sequence[Layer]) -> DeepNetwork:
     return net
 
 
-class Encoder(DeepNetwork):
-    """Encoding neural network f_e (Def 2.1.1): widths d_0 >= d_1 >= ... >= d_L."""
-
-    @staticmethod
-    def _check(widths: Sequence[int]) -> tuple[int, ...]:
-        return check_encoder_widths(widths)
-
-
-class Decoder(DeepNetwork):
-    """Decoding neural network f_d (Def 2.1.2): widths d_0 <= d_1 <= ... <= d_L."""
-
-    @staticmethod
-    def _check(widths: Sequence[int]) -> tuple[int, ...]:
-        return check_decoder_widths(widths)
-
-
 def compose(*networks: DeepNetwork) -> DeepNetwork:
     """f_N ∘ ... ∘ f_1 for ``compose(f_1, ..., f_N)`` (Lemma 2.1.3, Thm 2.1.4): f_1 is applied first.
 
@@ -229,55 +194,34 @@ def compose(*networks: DeepNetwork) -> DeepNetwork:
     return _from_layers([h for f in networks for h in f.layers])
 
 
-class Autoencoder(DeepNetwork):
-    """Autoencoding neural network f_a = f_d ∘ f_e : R^{n_i} -> R^{n_i} (Def 2.1.5, Remark 2.1.6).
-
-    It is the network ``compose(encoder, decoder)`` (same layers, same parameters); ``.encoder``,
-    ``.decoder`` give the two parts and ``.bottleneck`` is n_b, the encoder's output dimension.
-    """
-
-    def __init__(self, encoder: DeepNetwork, decoder: DeepNetwork):
-        for name, part, check in (("encoder", encoder, check_encoder_widths),
-                                  ("decoder", decoder, check_decoder_widths)):
-            if not isinstance(part, DeepNetwork):
-                raise ValueError(f"{name}={part!r} is not allowed; it must be a DeepNetwork")
-            check(part.widths)
-        if decoder.output_dim != encoder.input_dim:
-            raise ValueError(f"decoder with widths {decoder.widths} is not allowed for an encoder with widths "
-                             f"{encoder.widths}: an autoencoder maps R^{encoder.input_dim} to itself, so the "
-                             f"decoder's output dimension must be {encoder.input_dim}")
-        chain = compose(encoder, decoder)
-        nn.Module.__init__(self)
-        self.layers = chain.layers
-        self._parts = (encoder, decoder)
-
-    @property
-    def encoder(self) -> DeepNetwork:
-        return self._parts[0]
-
-    @property
-    def decoder(self) -> DeepNetwork:
-        return self._parts[1]
-
-    @property
-    def bottleneck(self) -> int:
-        """n_b, the output dimension of the encoder."""
-        return self.encoder.output_dim
-
-    def extra_repr(self) -> str:
-        return f"widths={self.widths}, depth={self.depth}, bottleneck={self.bottleneck}"
+#: torch's own module for each named activation
+TORCH_ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "identity": nn.Identity}
 
 
-def mirrored_autoencoder(widths: Sequence[int] = (784, 128, 64, 12, 3), activation: ActivationSpec = "relu",
-                         output_activation: ActivationSpec | None = None,
-                         bottleneck_activation: ActivationSpec | None = None) -> Autoencoder:
-    """Encoder with ``widths`` (n_i, ..., n_b) and the decoder with the same widths reversed.
+def _torch_activation(name: str) -> nn.Module:
+    leaky = re.fullmatch(r"leaky_relu\(alpha=(.+)\)", name)
+    if leaky:
+        return nn.LeakyReLU(float(leaky.group(1)))
+    if name not in TORCH_ACTIVATIONS:
+        raise ValueError(f"activation {name!r} is not allowed in to_sequential; choose one of "
+                         f"{', '.join(map(repr, (*TORCH_ACTIVATIONS, 'leaky_relu')))}")
+    return TORCH_ACTIVATIONS[name]()
 
-    The default is Algorithm 1's model: 784 -> 128 -> 64 -> 12 -> 3 -> 12 -> 64 -> 128 -> 784.
-    ``activation`` is φ on every layer (Def 1.1.6); ``bottleneck_activation`` replaces it on the
-    encoder's last layer and ``output_activation`` on the decoder's last layer.
-    """
-    widths = check_encoder_widths(widths)
-    encoder = Encoder(widths, activation, output_activation=bottleneck_activation)
-    decoder = Decoder(widths[::-1], activation, output_activation=output_activation)
-    return Autoencoder(encoder, decoder)
+
+def to_sequential(net: DeepNetwork) -> nn.Sequential:
+    """The same network written with torch's modules: ``nn.Linear`` layers holding copies of θ, each
+    followed by torch's module for its activation — the independent reference the chapters and tests
+    compare a :class:`DeepNetwork` against."""
+    modules: list[nn.Module] = []
+    for (W, b), name in zip(net.theta, net.activations):
+        linear = nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype, device=W.device)
+        with torch.no_grad():
+            linear.weight.copy_(W)
+            linear.bias.copy_(b)
+        modules += [linear, _torch_activation(name)]
+    return nn.Sequential(*modules)
+
+
+def flat_parameters(theta: Sequence[tuple[Tensor, Tensor]]) -> list[Tensor]:
+    """W_1, b_1, W_2, b_2, ... of a parameter tuple θ = ((W_1, b_1), ...), in order (the same objects)."""
+    return [p for pair in theta for p in pair]

@@ -18,8 +18,8 @@ from typing import Callable, Iterable
 import torch
 from torch.func import functional_call, grad, vmap
 
+from .infra.validation import non_negative_int, positive_int, positive_number
 from .risk import Loss, empirical_risk
-from .validation import non_negative_int, positive_int, positive_number
 
 #: step-size schedules γ_t for a base step γ: name -> (label, factor of γ at step t = 0, 1, 2, ...)
 SCHEDULES: dict[str, tuple[str, Callable[[int], float]]] = {

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .validation import positive_int
+from .infra.validation import positive_int
 
 Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 Predictor = Callable[[torch.Tensor], torch.Tensor]

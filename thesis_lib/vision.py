@@ -6,7 +6,7 @@ accept a batch ``(B, C, H, W)``. Code indices start at 0, the thesis's at 1.
 
 The operators are written from the formulas (explicit sums over the window, vectorised with
 ``Tensor.unfold``), never by calling ``torch.nn.functional``; the tests compare them with it.
-The ``*_as_written`` functions evaluate (1.7)–(1.10) literally, 1-based, to show the errata.
+The formulas exactly as printed are in :mod:`thesis_lib.vision_as_printed`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Callable
 
 import torch
 
-from .validation import positive_int
-from .validation import positive_number
+from .infra.validation import positive_int, positive_number
 
 PIXEL_MIN, PIXEL_MAX = 0, 255
 THESIS_PIXEL_MIN = 1  # Def 1.3.1 as printed: Ψ_d = {1, ..., 255}^d
@@ -120,7 +119,7 @@ def _as_batch(image: torch.Tensor) -> tuple[torch.Tensor, bool]:
     raise ValueError(f"image.shape={tuple(image.shape)} is not allowed; it must be (C, H, W) or (B, C, H, W)")
 
 
-def _require_float(name: str, tensor: torch.Tensor) -> None:
+def require_float(name: str, tensor: torch.Tensor) -> None:
     if not tensor.dtype.is_floating_point:
         raise ValueError(f"{name}.dtype={tensor.dtype} is not allowed; convert with .float() first "
                          f"(the output leaves the integers, see the erratum to Def 1.3.4)")
@@ -148,8 +147,8 @@ def cross_correlate(image: torch.Tensor, kernel: torch.Tensor, bias: torch.Tenso
     ``(k1, k2)`` kernel applied to every channel on its own, which keeps the number of channels
     as Def 1.3.4 demands.
     """
-    _require_float("image", image)
-    _require_float("kernel", kernel)
+    require_float("image", image)
+    require_float("kernel", kernel)
     x, unbatched = _as_batch(image)
     C = x.shape[1]
     if kernel.ndim == 2:
@@ -189,7 +188,7 @@ def average_pool(image: torch.Tensor, p1: int, p2: int | None = None, stride: in
 
     ``stride`` defaults to 1, the thesis's sizes; ``F.avg_pool2d`` defaults to the window size.
     """
-    _require_float("image", image)
+    require_float("image", image)
     return _pool_windows(image, p1, p2, stride).mean(dim=(-2, -1))
 
 
@@ -201,70 +200,6 @@ def min_pool(image: torch.Tensor, p1: int, p2: int | None = None, stride: int = 
 def max_pool(image: torch.Tensor, p1: int, p2: int | None = None, stride: int = 1) -> torch.Tensor:
     """Prop 1.3.9, corrected: (ψ1)_ij = max_{(m,n)∈I} (ψ0)_{(i−1)s+m, (j−1)s+n}."""
     return _pool_windows(image, p1, p2, stride).amax(dim=(-2, -1))
-
-
-# --- (1.7)–(1.10) exactly as printed (1-based, one channel, Python loops) ---------------------
-
-def _reader(image: torch.Tensor, formula: str) -> Callable[[int, int], float]:
-    if image.ndim != 2:
-        raise ValueError(f"image.shape={tuple(image.shape)} is not allowed; the literal formulas take one "
-                         f"channel (M, N)")
-    M, N = image.shape
-    values = image.tolist()
-
-    def read(r: int, c: int) -> float:
-        if not (1 <= r <= M and 1 <= c <= N):
-            raise IndexError(f"{formula} reads (ψ0)_{{{r},{c}}}, outside the pixel domain "
-                             f"{{1,...,{M}}}×{{1,...,{N}}}")
-        return values[r - 1][c - 1]
-    return read
-
-
-def _stated_domain(image: torch.Tensor, p1: int, p2: int, out_shape: tuple[int, int] | None):
-    M1, N1 = (image.shape[0] - p1 + 1, image.shape[1] - p2 + 1) if out_shape is None else out_shape
-    return range(1, M1 + 1), range(1, N1 + 1)
-
-
-def cross_correlate_as_written(image: torch.Tensor, kernel: torch.Tensor,
-                               out_shape: tuple[int, int] | None = None) -> torch.Tensor:
-    """(1.7) as printed: (ψ1)_ij = Σ_{m,n=1}^s (ψ0)_{m+i, n+j} k_mn over i ≤ M0 − s + 1, j ≤ N0 − s + 1.
-
-    ``out_shape`` restricts (i, j) to a smaller range; an out-of-domain read raises ``IndexError``.
-    """
-    _require_float("image", image)
-    read = _reader(image, "(1.7)")
-    s = kernel.shape[0]
-    k = kernel.tolist()
-    I, J = _stated_domain(image, s, s, out_shape)
-    return torch.tensor([[sum(read(m + i, n + j) * k[m - 1][n - 1] for m in range(1, s + 1) for n in range(1, s + 1))
-                          for j in J] for i in I], dtype=image.dtype)
-
-
-def average_pool_as_written(image: torch.Tensor, p1: int, p2: int,
-                            out_shape: tuple[int, int] | None = None) -> torch.Tensor:
-    """(1.8) as printed: (ψ1)_ij = 1/(p1 p2) Σ_{(m,n)∈I} (ψ0)_{m+i, n+j}; no stride appears."""
-    _require_float("image", image)
-    read = _reader(image, "(1.8)")
-    I, J = _stated_domain(image, p1, p2, out_shape)
-    return torch.tensor([[sum(read(m + i, n + j) for m in range(1, p1 + 1) for n in range(1, p2 + 1)) / (p1 * p2)
-                          for j in J] for i in I], dtype=image.dtype)
-
-
-def _extremum_as_written(image: torch.Tensor, p1: int, p2: int, reduce: Callable, formula: str) -> torch.Tensor:
-    read = _reader(image, formula)
-    I, J = _stated_domain(image, p1, p2, None)
-    return torch.tensor([[reduce(read(k, l) for k in range(1, p1 + 1) for l in range(1, p2 + 1))
-                          for j in J] for i in I], dtype=image.dtype)
-
-
-def min_pool_as_written(image: torch.Tensor, p1: int, p2: int) -> torch.Tensor:
-    """(1.9) as printed: (ψ1)_ij = min_{(k,l)∈I} (ψ0)_kl; (i, j) never enters."""
-    return _extremum_as_written(image, p1, p2, min, "(1.9)")
-
-
-def max_pool_as_written(image: torch.Tensor, p1: int, p2: int) -> torch.Tensor:
-    """(1.10) as printed: (ψ1)_ij = max_{(k,l)∈I} (ψ0)_kl; (i, j) never enters."""
-    return _extremum_as_written(image, p1, p2, max, "(1.10)")
 
 
 # --- kernels used in the chapter -------------------------------------------------------------

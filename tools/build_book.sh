@@ -5,7 +5,7 @@
 # there empties the cache, so no page shows outputs of older code.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-digest=$(.venv/bin/python -c "from thesis_lib.book import build_inputs_digest; print(build_inputs_digest())")
+digest=$(.venv/bin/python -c "from thesis_lib.book.pages import build_inputs_digest; print(build_inputs_digest())")
 stamp=_build/.execution-inputs
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" != "$digest" ]; then
   echo "library, chapters or manifests changed since the last build: executing every page again"

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from thesis_lib.ae_experiments import decode
+from ...latent_space import decode
 
 DIGIT_COLOURS = plt.get_cmap("tab10")
 

@@ -1,4 +1,5 @@
-"""The trained VAEs of §3.2: each an :class:`~thesis_lib.train.Experiment` (``make reproduce`` trains them).
+"""The trained VAEs of §3.2, each an :class:`~thesis_lib.experiments.experiment.Experiment`
+(``make reproduce`` trains them).
 
 * ``vae-mnist-2d``: 784-512-256-2 (ReLU), a 2-D latent space to draw (Kingma & Welling 2013, Fig. 4);
 * ``vae-mnist-nll``: 784-200-200-50 (tanh), the likelihood model of Burda et al. (2015, Table 1),
@@ -10,40 +11,24 @@
   48×48 canvas, 20,000 training canvases).
 
 All train on dynamically binarised images (:func:`~thesis_lib.vae.negative_elbo`); the test
-objective is scored on a seeded binarisation. The data are chapter 2.3's (``ae_experiments.mnist``
-and ``ae_experiments.composed_mnist``). ``quick`` is a few epochs for a CPU; ``full`` is sized so
-that the whole chapter trains in about two hours on a 2-core CPU.
+objective is scored on a seeded binarisation. ``quick`` is a few epochs for a CPU; ``full`` is
+sized so that the whole chapter trains in about two hours on a 2-core CPU.
 """
 
 from __future__ import annotations
 
-import functools
-
-import torch
-
-from .ae_experiments import composed_mnist, mnist
-from .config import TrainConfig, pick
-from .data import load_mnist
-from .train import Experiment
-from .vae import VAE, beta_negative_elbo, evaluate_likelihood, fixed_binarisation, negative_elbo
+from ..infra.config import TrainConfig, pick
+from ..infra.data import load_mnist
+from ..likelihood import evaluate_likelihood
+from ..vae import VAE, fixed_binarisation
+from .experiment import Experiment
 
 BETAS = (0.5, 1.0, 2.0, 4.0)
 
 
-def vae_2d() -> VAE:
-    return VAE((784, 512, 256), latent=2, activation="relu")
-
-
-def vae_nll() -> VAE:
-    return VAE((784, 200, 200), latent=50, activation=torch.tanh)
-
-
-def vae_beta(beta: float) -> VAE:
-    return VAE((784, 400), latent=20, activation="relu", beta=beta)
-
-
-def vae_composed() -> VAE:
-    return VAE((48 * 48, 512, 256), latent=32, activation="relu")
+def vae_architecture(widths: tuple[int, ...], latent: int, activation: str = "relu", beta: float = 1.0) -> dict:
+    """A :class:`~thesis_lib.vae.VAE` with encoder widths ``widths`` + 2·latent and the mirrored decoder."""
+    return {"kind": "vae", "widths": list(widths), "latent": latent, "activation": activation, "beta": beta}
 
 
 def _config(quick: int, full: int, **kw):
@@ -60,17 +45,17 @@ def likelihood_protocol(model: VAE, k: int = 5000) -> dict[str, float]:
             "test_reconstruction": report.reconstruction, "test_kl": report.kl}
 
 
-TWO_D = Experiment("vae-mnist-2d", vae_2d, negative_elbo, _config(quick=1, full=100), mnist,
-                   "784-512-256-2 ReLU VAE, Bernoulli decoder, dynamically binarised MNIST")
-LIKELIHOOD = Experiment("vae-mnist-nll", vae_nll, negative_elbo,
-                        _config(quick=2, full=364, adam_eps=1e-4, lr_schedule="burda"), mnist,
+TWO_D = Experiment("vae-mnist-2d", vae_architecture((784, 512, 256), 2), "negative-elbo", "mnist",
+                   _config(quick=1, full=100), "784-512-256-2 ReLU VAE, Bernoulli decoder, dynamically binarised MNIST")
+LIKELIHOOD = Experiment("vae-mnist-nll", vae_architecture((784, 200, 200), 50, "tanh"), "negative-elbo", "mnist",
+                        _config(quick=2, full=364, adam_eps=1e-4, lr_schedule="burda"),
                         "784-200-200-50 tanh VAE of Burda et al. (2015), dynamically binarised MNIST",
                         evaluation=likelihood_protocol)
-BETA = {beta: Experiment(f"vae-beta-{beta:g}", functools.partial(vae_beta, beta), beta_negative_elbo,
-                         _config(quick=1, full=30), mnist,
-                         f"784-400-20 ReLU VAE trained on reconstruction + {beta:g}·KL")
+BETA = {beta: Experiment(f"vae-beta-{beta:g}", vae_architecture((784, 400), 20, beta=beta), "beta-negative-elbo",
+                         "mnist", _config(quick=1, full=30), f"784-400-20 ReLU VAE trained on reconstruction + {beta:g}·KL")
         for beta in BETAS}
-COMPOSED = Experiment("vae-composed-mnist", vae_composed, negative_elbo, _config(quick=2, full=40), composed_mnist,
+COMPOSED = Experiment("vae-composed-mnist", vae_architecture((48 * 48, 512, 256), 32), "negative-elbo",
+                      "composed-mnist", _config(quick=2, full=40),
                       "2304-512-256-32 ReLU VAE on composed MNIST (two digits on a 48x48 canvas)")
 
 EXPERIMENTS = [TWO_D, LIKELIHOOD, *BETA.values(), COMPOSED]

@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from ..vae import VAE, interpolate, latent_grid
+from ...generation import interpolate, latent_grid
+from ...vae import VAE
 
 
 def _side(model: VAE) -> int:
@@ -53,7 +54,7 @@ def _check_2d(model: VAE) -> None:
 def latent_manifold_figure(model: VAE, n: int = 15, codes: torch.Tensor | None = None,
                            labels: torch.Tensor | None = None):
     """Left: the means μ(x) of test digits in the latent plane (coloured by digit) and the grid;
-    right: the digits decoded at the n×n inverse-CDF grid of :func:`~thesis_lib.vae.latent_grid`."""
+    right: the digits decoded at the n×n inverse-CDF grid of :func:`~thesis_lib.generation.latent_grid`."""
     _check_2d(model)
     z = latent_grid(n)
     fig, (ax_codes, ax_grid) = plt.subplots(1, 2, figsize=(12, 5.6), layout="constrained",

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from ..convergence import Quadratic, rosenbrock
-from ..optim import SCHEDULES, gd_path
+from ...convergence import Quadratic, rosenbrock
+from ...optim import SCHEDULES, gd_path
 
 
 @dataclasses.dataclass(frozen=True)

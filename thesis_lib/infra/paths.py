@@ -6,6 +6,6 @@ are those of the checkout the reader works in.
 
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMITTED_DIR = REPO_ROOT / "checkpoints"
 DEFAULT_DATA_ROOT = REPO_ROOT / "data"

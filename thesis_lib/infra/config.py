@@ -95,15 +95,3 @@ class TrainConfig:
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def seed_everything(seed: int = 0) -> torch.Generator:
-    """Seed Python's, NumPy's and PyTorch's random sources; return a CPU generator with that seed."""
-    import random
-
-    import numpy as np
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)

@@ -9,24 +9,13 @@ the full budget and the chapter loads it at either budget.
 
 from __future__ import annotations
 
-from .config import TrainConfig, pick
-from .data import load_mnist
-from .networks import DeepNetwork
-from .risk import cross_entropy_risk
-from .train import Data, Experiment
+from ..infra.config import TrainConfig, pick
+from .experiment import Experiment
 
 TRAIN_IMAGES = 60_000
 
-
-def classifier() -> DeepNetwork:
-    """784-64-10, ReLU hidden layer, identity output (logits)."""
-    return DeepNetwork((784, 64, 10), "relu", output_activation="identity")
-
-
-def labelled_mnist() -> Data:
-    """MNIST images (uint8 [N, 28, 28]) with their labels, training and test."""
-    train, test = load_mnist("train"), load_mnist("test")
-    return train.images, train.labels, test.images, test.labels
+#: 784-64-10, ReLU hidden layer, identity output (logits)
+CLASSIFIER = {"kind": "dense", "widths": [784, 64, 10], "activation": "relu", "output_activation": "identity"}
 
 
 def _config(batch_size: int, lr: float, optimizer: str):
@@ -37,11 +26,11 @@ def _config(batch_size: int, lr: float, optimizer: str):
     return config
 
 
-GD = Experiment("clf-gd", classifier, cross_entropy_risk, _config(TRAIN_IMAGES, 0.3, "sgd"), labelled_mnist,
+GD = Experiment("clf-gd", CLASSIFIER, "cross-entropy", "labelled-mnist", _config(TRAIN_IMAGES, 0.3, "sgd"),
                 "784-64-10 ReLU classifier, full-batch gradient descent (step 0.3), cross-entropy")
-SGD = Experiment("clf-sgd", classifier, cross_entropy_risk, _config(64, 0.05, "sgd"), labelled_mnist,
+SGD = Experiment("clf-sgd", CLASSIFIER, "cross-entropy", "labelled-mnist", _config(64, 0.05, "sgd"),
                  "784-64-10 ReLU classifier, minibatch SGD (batch 64, step 0.05), cross-entropy")
-ADAM = Experiment("clf-adam", classifier, cross_entropy_risk, _config(64, 1e-3, "adam"), labelled_mnist,
+ADAM = Experiment("clf-adam", CLASSIFIER, "cross-entropy", "labelled-mnist", _config(64, 1e-3, "adam"),
                   "784-64-10 ReLU classifier, Adam (batch 64, lr 1e-3), cross-entropy")
 
 EXPERIMENTS = [GD, SGD, ADAM]

@@ -12,8 +12,7 @@ import io
 import re
 import tokenize
 
-from .book import GLUE_ROLE, Page
-
+from .pages import GLUE_ROLE, Page
 
 #: published figures the prose cites with their source (Burda et al. 2015, pythae): typed, never computed here
 CITED_FIGURES = {

@@ -7,7 +7,7 @@ import textwrap
 import matplotlib.pyplot as plt
 import torch
 
-from .train import History
+from ..infra.training import History
 
 
 def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None = None, ax=None,

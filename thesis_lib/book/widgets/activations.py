@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
-from ..activations import ACTIVATION_NAMES, activation
+from ...activations import ACTIVATION_NAMES, activation
 
 TITLES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid", "identity": "identity"}
 

@@ -14,7 +14,8 @@ import matplotlib.pyplot as plt
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Patch
 
-from .networks import check_decoder_widths, check_encoder_widths, check_widths
+from ..autoencoders import check_decoder_widths, check_encoder_widths
+from ..networks import check_widths
 
 KINDS = ("network", "encoder", "decoder", "autoencoder")
 COLOURS = {"input": "#5aa469", "hidden": "#4a7ab5", "output": "#d1603d",

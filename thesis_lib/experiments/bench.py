@@ -1,11 +1,11 @@
 """Benchmark: one epoch of Algorithm 1's model three ways, on this machine, in one run.
 
-    python -m thesis_lib.bench      (or: make bench)
+    python -m thesis_lib.experiments.bench      (or: make bench)
 
 Algorithm 1: the 784-128-64-12-3 mirrored autoencoder, Adam with learning rate 3e-4, MSE,
 batch 256, all 60,000 training images. The three ways:
 
-- ``library``: :func:`thesis_lib.train.fit` (dataset resident on the device, shuffled index slices);
+- ``library``: :func:`thesis_lib.infra.training.fit` (dataset resident on the device, shuffled index slices);
 - ``dataloader``: the common torchvision ``MNIST`` dataset + ``ToTensor`` + ``DataLoader`` loop
   (no workers);
 - ``compute_floor``: forward, backward and optimiser step on one fixed batch, as many steps as an
@@ -29,11 +29,12 @@ import time
 import torch
 import torch.nn.functional as F
 
-from .config import TrainConfig, default_device
-from .data import data_root, load_mnist
-from .losses import reconstruction_mse
-from .networks import mirrored_autoencoder
-from .train import fit, make_optimizer
+from ..autoencoders import mirrored_autoencoder
+from ..infra.config import TrainConfig, default_device
+from ..infra.data import load_mnist
+from ..infra.mnist_files import data_root
+from ..infra.training import fit, make_optimizer
+from ..losses import reconstruction_mse
 
 BATCH = 256
 LR = 3e-4

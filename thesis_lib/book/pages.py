@@ -13,7 +13,7 @@ import json
 import re
 from pathlib import Path
 
-from .paths import COMMITTED_DIR, REPO_ROOT
+from ..infra.paths import COMMITTED_DIR, REPO_ROOT
 
 #: one label per numbered item of the thesis, in the thesis's order (44 in all)
 THESIS_LABELS = (

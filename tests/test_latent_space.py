@@ -1,0 +1,103 @@
+"""Codes, decoded codes, reconstructions and holes in the latent space, against nn.MSELoss and brute force;
+the 3-D latent explorer."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from thesis_lib import latent_space
+from thesis_lib.autoencoders import mirrored_autoencoder
+from thesis_lib.pca import fit_pca
+
+
+def _images(n=32, side=28, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 256, (n, side, side), generator=gen, dtype=torch.uint8)
+
+
+def test_codes_decode_reconstruct_and_mse_agree_with_nn_mseloss():
+    torch.manual_seed(0)
+    model = mirrored_autoencoder((784, 16, 3), activation="relu", output_activation="identity")
+    images = _images()
+    flat = images.reshape(len(images), -1).float() / 255
+    codes = latent_space.latent_codes(model, images, batch_size=10)
+    torch.testing.assert_close(codes, model.encoder(flat).detach())
+    recon = latent_space.reconstruct(model, images, batch_size=7)
+    assert recon.shape == images.shape
+    torch.testing.assert_close(recon.reshape(len(images), -1), model(flat).detach())
+    torch.testing.assert_close(latent_space.decode(model, codes), recon)
+    expected = nn.MSELoss()(model(flat), flat).item()
+    assert latent_space.mse_per_pixel(model, images) == pytest.approx(expected, rel=1e-5)
+    table = latent_space.mse_table({"b": model, "a": fit_pca(images, 3)}, images)
+    assert list(table) == ["b", "a"] and table["b"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_helpers_accept_pca_like_a_model():
+    images = _images(40)
+    pca = fit_pca(images, 5)
+    codes = latent_space.latent_codes(pca, images)
+    torch.testing.assert_close(latent_space.decode(pca, codes), latent_space.reconstruct(pca, images))
+    flat = images.reshape(40, -1).float() / 255
+    expected = nn.MSELoss()(pca(images), flat).item()
+    assert latent_space.mse_per_pixel(pca, images) == pytest.approx(expected, rel=1e-5)
+
+
+def test_decode_rejects_bad_shapes():
+    model = mirrored_autoencoder((784, 16, 3))
+    with pytest.raises(ValueError, match="codes.shape"):
+        latent_space.decode(model, torch.zeros(3))
+    with pytest.raises(ValueError, match="side=5"):
+        latent_space.decode(model, torch.zeros(2, 3), side=5)
+
+
+def test_box_samples_lie_in_the_widened_box():
+    codes = torch.tensor([[0.0, -1.0], [2.0, 3.0], [1.0, 0.0]])
+    points = latent_space.box_samples(codes, 2000, margin=0.5, seed=1)
+    assert points.shape == (2000, 2)
+    low, high = torch.tensor([-1.0, -3.0]), torch.tensor([3.0, 5.0])
+    assert (points >= low).all() and (points <= high).all()
+    assert (points.min(0).values < low + 0.05).all() and (points.max(0).values > high - 0.05).all()
+    torch.testing.assert_close(points, latent_space.box_samples(codes, 2000, margin=0.5, seed=1))
+    with pytest.raises(ValueError, match="margin"):
+        latent_space.box_samples(codes, 5, margin=-1.0)
+
+
+def test_nearest_code_distance_against_brute_force():
+    gen = torch.Generator().manual_seed(0)
+    points, codes = torch.randn(7, 4, generator=gen), torch.randn(11, 4, generator=gen)
+    p, c = points.numpy(), codes.numpy()
+    expected = np.sqrt(((p[:, None, :] - c[None, :, :]) ** 2).sum(-1)).min(1)
+    np.testing.assert_allclose(latent_space.nearest_code_distance(points, codes).numpy(), expected, rtol=1e-5)
+    own = latent_space.nearest_code_distance(codes, codes, exclude_self=True)
+    d = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(-1)) + np.diag(np.full(11, np.inf))
+    np.testing.assert_allclose(own.numpy(), d.min(1), rtol=1e-5)
+
+
+def test_latent_explorer_decodes_the_slider_code():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from thesis_lib.book.widgets.latent3d import draw_decode_grid, grid_codes, latent_explorer
+
+    torch.manual_seed(0)
+    model = mirrored_autoencoder((784, 16, 3), activation="relu", output_activation="identity")
+    codes, labels = torch.randn(200, 3), torch.arange(200) % 10
+    explorer = latent_explorer(model, codes, labels)
+    torch.testing.assert_close(explorer.code(), codes.median(0).values, atol=0.05, rtol=0)
+    explorer.sliders[1].value = explorer.sliders[1].min
+    z = explorer.code()
+    assert z[1].item() == pytest.approx(torch.quantile(codes[:, 1], 0.01).item(), abs=1e-6)
+    torch.testing.assert_close(explorer.image(), model.decoder(z[None]).detach().reshape(28, 28))
+    with pytest.raises(ValueError, match=r"\[N, 3\]"):
+        latent_explorer(model, torch.randn(10, 2), labels[:10])
+
+    grid, v0, v1 = grid_codes(codes, axes=(0, 2), n=4)
+    assert grid[2, 3, 0] == v0[3] and grid[2, 3, 2] == v1[2]
+    torch.testing.assert_close(grid[:, :, 1], torch.full((4, 4), codes[:, 1].median().item()))
+    fig = draw_decode_grid(model, codes, axes=(0, 2), n=4)
+    mosaic = torch.as_tensor(fig.axes[0].images[0].get_array())
+    top_left = model.decoder(grid[3, 0][None]).detach().clamp(0, 1).reshape(28, 28)  # largest z_3, smallest z_1
+    torch.testing.assert_close(mosaic[:28, :28].float(), top_left, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="axes"):
+        grid_codes(codes, axes=(1, 1))

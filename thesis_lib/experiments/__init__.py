@@ -1,0 +1,2 @@
+"""Experiments: the registered trained models (architecture spec, objective, data, training), the
+benchmark and ``make reproduce``."""

@@ -1,0 +1,73 @@
+"""Models built from readable architecture specs, the part of an experiment's spec that says what
+network is trained: ``build({"kind": "dense", "widths": [784, 64, 10], ...})``.
+
+The spec, not the module's ``repr``, identifies the architecture, so renaming a class or editing
+its ``extra_repr`` keeps every trained model's key. Kinds and their fields:
+
+* ``dense``: a φ-deep network (Def 1.1.6) — ``widths``, ``activation``, ``output_activation``;
+* ``mirrored-autoencoder``: encoder ``widths`` and its mirror (Def 2.1.1–2.1.3) — ``widths``,
+  ``activation``, ``bottleneck_activation``, ``output_activation``;
+* ``conv-autoencoder``: :class:`~thesis_lib.conv_layers.ConvAutoencoder` — ``bottleneck``;
+* ``vae``: :class:`~thesis_lib.vae.VAE` — ``widths``, ``latent``, ``activation``, ``beta``.
+
+Activations are named: those of :data:`~thesis_lib.activations.ACTIVATION_NAMES`, or ``tanh``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from ..activations import ACTIVATION_NAMES
+from ..autoencoders import mirrored_autoencoder
+from ..conv_layers import ConvAutoencoder
+from ..networks import DeepNetwork
+from ..vae import VAE
+
+#: activations an architecture spec may name beyond the thesis's examples (Ex 1.1.2)
+EXTRA_ACTIVATIONS = {"tanh": torch.tanh}
+
+
+def _activation(name: str):
+    if name in EXTRA_ACTIVATIONS:
+        return EXTRA_ACTIVATIONS[name]
+    if name in ACTIVATION_NAMES:
+        return name
+    raise ValueError(f"activation={name!r} is not allowed in an architecture spec; choose one of "
+                     f"{', '.join(map(repr, ACTIVATION_NAMES + tuple(EXTRA_ACTIVATIONS)))}")
+
+
+def _dense(widths, activation, output_activation) -> nn.Module:
+    return DeepNetwork(widths, _activation(activation), output_activation=_activation(output_activation))
+
+
+def _mirrored(widths, activation, bottleneck_activation, output_activation) -> nn.Module:
+    return mirrored_autoencoder(widths, _activation(activation), output_activation=_activation(output_activation),
+                                bottleneck_activation=_activation(bottleneck_activation))
+
+
+def _vae(widths, latent, activation, beta) -> nn.Module:
+    return VAE(widths, latent=latent, activation=_activation(activation), beta=beta)
+
+
+KINDS: dict[str, Callable[..., nn.Module]] = {
+    "dense": _dense,
+    "mirrored-autoencoder": _mirrored,
+    "conv-autoencoder": ConvAutoencoder,
+    "vae": _vae,
+}
+
+
+def build(architecture: dict[str, Any]) -> nn.Module:
+    """The freshly initialised model an architecture spec describes (seed torch first for fixed weights)."""
+    fields = dict(architecture)
+    kind = fields.pop("kind", None)
+    if kind not in KINDS:
+        raise ValueError(f"architecture kind={kind!r} is not allowed; choose one of {', '.join(map(repr, KINDS))}")
+    try:
+        return KINDS[kind](**fields)
+    except TypeError as exc:
+        raise ValueError(f"architecture {architecture} has fields that kind={kind!r} does not take ({exc}); "
+                         "see thesis_lib.experiments.architectures for each kind's fields") from exc

@@ -1,0 +1,183 @@
+"""A named trained model, identified by an explicit, versioned spec; "load or train" it.
+
+An :class:`Experiment` says what is trained — architecture (widths, activations), objective,
+data, training fields — as plain values. Its spec (:meth:`Experiment.spec`) is what the cache
+key hashes; the budget's number of epochs is not part of it, so the committed full-budget model
+serves the quick budget too. A committed checkpoint whose spec differs from the experiment's is never used, and the
+reader is told which fields differ before anything trains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import warnings
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from ..infra.checkpoints import cache_dir, committed_manifest, committed_path, load_checkpoint, tensor_digest
+from ..infra.config import TrainConfig, active_budget, default_device
+from ..infra.training import History, Objective, evaluate, fit
+from ..losses import reconstruction_mse
+from ..risk import cross_entropy_risk
+from ..vae import beta_negative_elbo, negative_elbo
+from . import architectures
+from .datasets import DATASETS, Data
+
+#: the version of the spec's layout; a change of layout or meaning bumps it (and every key)
+SPEC_VERSION = 1
+
+#: the objectives an experiment may name
+OBJECTIVES: dict[str, Objective] = {
+    "mse": reconstruction_mse,
+    "cross-entropy": cross_entropy_risk,
+    "negative-elbo": negative_elbo,
+    "beta-negative-elbo": beta_negative_elbo,
+}
+
+#: modules that define a list ``EXPERIMENTS`` of :class:`Experiment`
+EXPERIMENT_MODULES = ("thesis_lib.experiments.classifiers", "thesis_lib.experiments.autoencoders",
+                      "thesis_lib.experiments.vaes")
+
+
+class CommittedCheckpointMismatch(UserWarning):
+    """A committed checkpoint exists under the experiment's name but cannot be used for this run."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A named trained model: its architecture spec, objective and dataset names, and its training.
+
+    ``config(budget)`` gives the training configuration for ``"quick"`` or ``"full"``. ``evaluation``,
+    if given, maps the trained model to further named numbers too costly for every run (such as a
+    k = 5000 likelihood); ``make reproduce`` computes them once and writes them into the manifest.
+    """
+
+    name: str
+    architecture: dict[str, Any]
+    objective: str
+    data: str
+    config: Callable[[str], TrainConfig]
+    description: str = ""
+    evaluation: Callable[[nn.Module], dict[str, float]] | None = None
+
+    def __post_init__(self):
+        if self.objective not in OBJECTIVES:
+            raise ValueError(f"objective={self.objective!r} is not allowed; choose one of "
+                             f"{', '.join(map(repr, OBJECTIVES))}")
+        if self.data not in DATASETS:
+            raise ValueError(f"data={self.data!r} is not allowed; choose one of {', '.join(map(repr, DATASETS))}")
+
+    def build(self) -> nn.Module:
+        """A freshly initialised model of this architecture (from torch's current random state)."""
+        return architectures.build(self.architecture)
+
+    @property
+    def objective_function(self) -> Objective:
+        return OBJECTIVES[self.objective]
+
+    def dataset(self) -> Data:
+        """``(train_x, train_y, test_x, test_y)``; targets may be ``None``."""
+        return DATASETS[self.data]()
+
+    def spec(self, budget: str) -> dict[str, Any]:
+        """Everything that defines the trained model except the number of epochs, as plain values."""
+        train_x, train_y, _, _ = self.dataset()
+        training = {k: v for k, v in self.config(budget).as_dict().items() if k != "epochs"}
+        return {"spec_version": SPEC_VERSION, "name": self.name, "architecture": dict(self.architecture),
+                "objective": self.objective, "data": {"name": self.data, "md5": tensor_digest(train_x, train_y)},
+                "training": training}
+
+    def trained(self, budget: str | None = None, device: torch.device | str | None = None,
+                progress: bool | None = None, use_committed: bool = True) -> tuple[nn.Module, History]:
+        """Load or train this experiment's model at ``budget`` (default: the active budget)."""
+        return load_or_train(self, budget or active_budget(), device=device, progress=progress,
+                             use_committed=use_committed)
+
+    def metrics(self, model: nn.Module) -> dict[str, float]:
+        """The mean objective on the training and the test data (seeded, in eval mode)."""
+        train_x, train_y, test_x, test_y = self.dataset()
+        out = {"train_objective": evaluate(model, self.objective_function, train_x, train_y)}
+        if test_x is not None:
+            out["test_objective"] = evaluate(model, self.objective_function, test_x, test_y)
+        return out
+
+
+def spec_key(spec: dict[str, Any]) -> str:
+    """The cache key of a spec: a hash of its canonical JSON."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def spec_differences(committed: dict[str, Any], current: dict[str, Any], prefix: str = "") -> list[str]:
+    """``"field: committed A, now B"`` for every leaf where two specs differ (dotted field names)."""
+    out = []
+    for field in sorted(set(committed) | set(current)):
+        a, b = committed.get(field, "(absent)"), current.get(field, "(absent)")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += spec_differences(a, b, f"{prefix}{field}.")
+        elif a != b:
+            out.append(f"{prefix}{field}: committed {a!r}, now {b!r}")
+    return out
+
+
+def _committed_usable(experiment: Experiment, spec: dict, key: str, epochs: int) -> bool:
+    manifest = committed_manifest(experiment.name)
+    if manifest is None:
+        return False
+    if manifest.get("key") != key:
+        differences = spec_differences(manifest.get("spec", {}), spec) or ["(the manifest has no spec)"]
+        warnings.warn(f"checkpoints/{experiment.name}.pt was trained for another spec and is not used: "
+                      + "; ".join(differences) + ". Training in the cache instead.",
+                      CommittedCheckpointMismatch, stacklevel=4)
+        return False
+    if manifest.get("epochs", 0) < epochs:
+        warnings.warn(f"checkpoints/{experiment.name}.pt has {manifest.get('epochs')} epochs but this budget asks "
+                      f"for {epochs}; training in the cache instead.", CommittedCheckpointMismatch, stacklevel=4)
+        return False
+    return True
+
+
+def load_or_train(experiment: Experiment, budget: str, *, device: torch.device | str | None = None,
+                  progress: bool | None = None, use_committed: bool = True) -> tuple[nn.Module, History]:
+    """The trained model of ``experiment`` at ``budget``: committed, cached, resumed or trained now.
+
+    1. ``checkpoints/<name>.pt`` (made by ``make reproduce``) when its manifest has the same key
+       and at least the budget's epochs (otherwise a warning says why it is not used);
+    2. else the user's cache (``cache_dir()``), keyed by the spec, resuming an interrupted run;
+       training at the budget's epochs when nothing is there.
+
+    The spec's key is returned in ``history.extra["key"]``.
+    """
+    config = experiment.config(budget)
+    spec = experiment.spec(budget)
+    key = spec_key(spec)
+    torch.manual_seed(config.seed)
+    model = experiment.build()
+    if use_committed and _committed_usable(experiment, spec, key, config.epochs):
+        state = load_checkpoint(committed_path(experiment.name, ".pt"), key)
+        model.load_state_dict(state["model"])
+        history = History(**state["history"])
+        history.origin = "committed checkpoint (budget full)"
+        history.extra["key"] = key
+        return model.to(device or default_device()).eval(), history
+    train_x, train_y, test_x, test_y = experiment.dataset()
+    path = cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt"
+    history = fit(model, experiment.objective_function, train_x, config=config, train_y=train_y, test_x=test_x,
+                  test_y=test_y, device=device, progress=progress, desc=experiment.name, checkpoint=path, key=key,
+                  spec=spec)
+    history.extra["key"] = key
+    return model, history
+
+
+def registered() -> dict[str, Experiment]:
+    """Every experiment of :data:`EXPERIMENT_MODULES`, by name."""
+    import importlib
+
+    found: dict[str, Experiment] = {}
+    for module_name in EXPERIMENT_MODULES:
+        for experiment in importlib.import_module(module_name).EXPERIMENTS:
+            found[experiment.name] = experiment
+    return found

@@ -1,0 +1,1 @@
+"""Infrastructure: data, configuration, seeding, the training loop, checkpoints, argument checks."""

@@ -13,21 +13,9 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thesis_lib.activations import (
-    ACTIVATION_NAMES,
-    Activation,
-    activation,
-    check_activation,
-    identity,
-    identity_derivative,
-    leaky_relu,
-    leaky_relu_derivative,
-    relu,
-    relu_derivative,
-    resolve,
-    sigmoid,
-    sigmoid_derivative,
-)
+from thesis_lib.activations import (ACTIVATION_NAMES, Activation, activation, check_activation, identity,
+                                    identity_derivative, leaky_relu, leaky_relu_derivative, relu,
+                                    relu_derivative, resolve, sigmoid, sigmoid_derivative)
 from thesis_lib.book.widgets.activations import activation_explorer, activation_figure, plot_activation
 
 SPECIAL = [0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0, 89.0, -89.0, 100.0, -100.0, 745.0, -745.0, 1e4, -1e4]

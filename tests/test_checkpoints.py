@@ -46,3 +46,10 @@ def test_committed_checkpoint_matches_its_manifest(manifest):
     metrics = experiment.metrics(model.cpu())
     for name, value in manifest["metrics"].items():
         assert math.isclose(metrics[name], value, rel_tol=1e-4), f"{experiment.name} {name}: {metrics[name]} vs {value}"
+
+
+def test_the_committed_relu_autoencoder_meets_the_full_budget_target():
+    from thesis_lib.experiments import autoencoders as ae
+
+    manifest = next(m for m in MANIFESTS if m["name"] == ae.ALG1_RELU.name)
+    assert manifest["metrics"]["test_objective"] <= ae.ALG1_RELU_TARGET_MSE < ae.PCA3_TEST_MSE

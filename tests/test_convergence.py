@@ -6,17 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from thesis_lib.convergence import (
-    Huber,
-    LeastSquares,
-    Quadratic,
-    contraction_factor,
-    interpolate,
-    permute_hidden_units,
-    product_limit,
-    rosenbrock,
-    sublinear_bound,
-)
+from thesis_lib.convergence import (Huber, LeastSquares, Quadratic, contraction_factor, interpolate,
+                                    permute_hidden_units, product_limit, rosenbrock, sublinear_bound)
 from thesis_lib.optim import gd_path, sgd_path
 
 f64 = torch.float64

@@ -9,13 +9,8 @@ import torch
 from thesis_lib.autoencoders import Autoencoder
 from thesis_lib.experiments import architectures, reproduce
 from thesis_lib.experiments.datasets import DATASETS
-from thesis_lib.experiments.experiment import (
-    CommittedCheckpointMismatch,
-    Experiment,
-    registered,
-    spec_differences,
-    spec_key,
-)
+from thesis_lib.experiments.experiment import (CommittedCheckpointMismatch, Experiment, registered,
+                                               spec_differences, spec_key)
 from thesis_lib.infra import paths
 from thesis_lib.infra.checkpoints import CheckpointError, weights_digest
 from thesis_lib.infra.config import TrainConfig

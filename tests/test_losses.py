@@ -8,15 +8,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from thesis_lib.divergences import bernoulli_entropy
-from thesis_lib.losses import (
-    bce_mean,
-    bce_sum,
-    mse_mean,
-    mse_sum,
-    reconstruction_bce,
-    reconstruction_mse,
-    reconstruction_mse_sum,
-)
+from thesis_lib.losses import (bce_mean, bce_sum, mse_mean, mse_sum, reconstruction_bce,
+                               reconstruction_mse, reconstruction_mse_sum)
 
 shapes = st.tuples(st.integers(1, 5), st.integers(1, 7), st.integers(1, 7)).map(
     lambda s: s if s[2] % 2 else (s[0], s[1] * s[2]))  # [B, M, N] or the flattened [B, MN]

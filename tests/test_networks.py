@@ -11,8 +11,8 @@ from torch import nn
 
 from thesis_lib.activations import activation
 from thesis_lib.autoencoders import Autoencoder, Decoder, Encoder, mirrored_autoencoder
-from thesis_lib.networks import (DeepNetwork, Layer, check_widths, compose, flat_parameters, layer, layer_by_neurons,
-                                 neuron, to_sequential)
+from thesis_lib.networks import (DeepNetwork, Layer, check_widths, compose, flat_parameters, layer,
+                                 layer_by_neurons, neuron, to_sequential)
 
 MODULES = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "identity": nn.Identity, "leaky_relu": nn.LeakyReLU}
 names = st.sampled_from(sorted(MODULES))

@@ -1,3 +1,4 @@
+import copy
 import math
 
 import pytest
@@ -6,17 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from thesis_lib.optim import (
-    SCHEDULES,
-    Adam,
-    GradientDescent,
-    empirical_risk_gradient,
-    gd_path,
-    per_sample_gradients,
-    sgd_path,
-    step_size,
-)
-from thesis_lib.risk import cross_entropy, linear_error, squared_error
+from thesis_lib.networks import DeepNetwork
+from thesis_lib.optim import (SCHEDULES, Adam, GradientDescent, empirical_risk_gradient, gd_path,
+                              per_sample_gradients, sgd_path, step_size, train_in_lockstep)
+from thesis_lib.risk import cross_entropy, cross_entropy_risk, linear_error, squared_error
 
 
 def small_network(seed=0, dtype=torch.float32):
@@ -171,3 +165,26 @@ def test_sgd_minibatch_gradient_is_unbiased():
         torch.testing.assert_close(sum(s[name] for s in singles) / 6, g)
         assert not torch.allclose(singles[0][name], g)
     assert math.isfinite(sum(v.sum().item() for v in full.values()))
+
+
+def test_train_in_lockstep_measures_how_far_two_optimisers_drift_apart():
+    x = torch.randint(0, 256, (64, 4), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
+    y = torch.randint(0, 3, (64,), generator=torch.Generator().manual_seed(1))
+    batches = torch.arange(64).reshape(8, 8)
+
+    def copies(n):
+        torch.manual_seed(0)
+        first = DeepNetwork((4, 5, 3), "relu", output_activation="identity")
+        return [first] + [copy.deepcopy(first) for _ in range(n - 1)]
+
+    a, b = copies(2)
+    same = train_in_lockstep([(a, torch.optim.SGD(a.parameters(), lr=0.1)),
+                              (b, torch.optim.SGD(b.parameters(), lr=0.1))], cross_entropy_risk, x, y, batches)
+    a, b, c = copies(3)
+    pairs = [(a, Adam(a.parameters(), lr=1e-2)), (b, torch.optim.Adam(b.parameters(), lr=1e-2)),
+             (c, torch.optim.SGD(c.parameters(), lr=1e-2))]
+    drift = train_in_lockstep(pairs, cross_entropy_risk, x, y, batches)
+    assert same == 0.0 and drift > 1e-3
+    assert train_in_lockstep(pairs[:2], cross_entropy_risk, x, y, batches) < 1e-6
+    with pytest.raises(ValueError, match="pairs has 1"):
+        train_in_lockstep(pairs[:1], cross_entropy_risk, x, y, batches)

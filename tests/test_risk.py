@@ -6,17 +6,8 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from thesis_lib.risk import (
-    NoisyLine,
-    cross_entropy,
-    cross_entropy_risk,
-    empirical_risk,
-    linear_error,
-    monte_carlo_risk,
-    squared_error,
-    squared_error_risk,
-    zero_one_risk,
-)
+from thesis_lib.risk import (NoisyLine, cross_entropy, cross_entropy_risk, empirical_risk, linear_error,
+                             monte_carlo_risk, squared_error, squared_error_risk, zero_one_risk)
 
 
 def closed_form_squared_risk(a, b, slope, intercept, sigma):

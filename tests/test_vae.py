@@ -3,25 +3,33 @@
 import math
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
+from thesis_lib.book.plots import tile
 from thesis_lib.book.widgets.vae_latent import (
     interpolation_explorer,
     interpolation_figure,
     latent_explorer,
     latent_manifold_figure,
-    tile,
 )
-from thesis_lib.divergences import monte_carlo
 from thesis_lib.generation import interpolate, latent_grid, nearest_neighbours, sample_prior
-from thesis_lib.gradient_estimators import pathwise_gradients, reparameterise, score_function_gradients
+from thesis_lib.gradient_estimators import (
+    estimator_variance,
+    pathwise_gradients,
+    reparameterise,
+    score_function_gradients,
+    sine_sum,
+    sine_sum_gradient,
+)
 from thesis_lib.latent_models import LinearGaussianModel, diagonal_gaussian
 from thesis_lib.likelihood import evaluate_likelihood, importance_sampled, vae_importance_sampled
 from thesis_lib.losses import bce_sum
+from thesis_lib.monte_carlo import monte_carlo
 from thesis_lib.vae import VAE, beta_negative_elbo, elbo_terms, fixed_binarisation, negative_elbo
 
 DTYPE = torch.float64
@@ -95,10 +103,6 @@ def test_linear_model_rejects_bad_shapes():
 
 # --- gradient estimators (Prop 3.2.5) ---------------------------------------------------------
 
-def sine_sum(z):
-    return torch.sin(z).sum(-1)
-
-
 def test_reparameterise_draws_the_gaussian():
     torch.manual_seed(0)
     mu, logvar = torch.tensor([1.0, -2.0]), torch.tensor([0.0, math.log(4.0)])
@@ -117,9 +121,31 @@ def test_gradient_estimators_are_unbiased(estimator):
     mu = torch.tensor([0.3, -1.2, 2.0], dtype=DTYPE)
     logvar = torch.tensor([-1.0, 0.0, 0.5], dtype=DTYPE)
     grads = estimator(sine_sum, mu, logvar, 40_000)
-    exact = torch.cos(mu) * torch.exp(-0.5 * logvar.exp())
+    exact = sine_sum_gradient(mu, logvar)
     for j in range(3):
         assert monte_carlo(grads[:, j]).agrees_with(exact[j].item())
+
+
+def test_the_sine_sum_gradient_matches_gauss_hermite_quadrature_differentiated_by_autograd():
+    nodes, weights = (torch.from_numpy(a) for a in np.polynomial.hermite.hermgauss(60))
+    mu = torch.tensor([0.3, -1.2, 2.0], dtype=DTYPE, requires_grad=True)
+    logvar = torch.tensor([-1.0, 0.0, 0.5], dtype=DTYPE)
+    z = mu[:, None] + (0.5 * logvar).exp()[:, None] * math.sqrt(2) * nodes  # E_q f = Σ w f(z) / √π
+    expectation = (weights * torch.sin(z)).sum() / math.sqrt(math.pi)
+    (quadrature,) = torch.autograd.grad(expectation, mu)
+    torch.testing.assert_close(sine_sum_gradient(mu.detach(), logvar), quadrature, rtol=1e-10, atol=1e-12)
+
+
+def test_estimator_variance_of_the_pathwise_estimator_is_var_cos():
+    """The pathwise estimate of ∂_μ1 E sin z is cos(μ + σε): its variance is (1 + cos 2μ e^{-2σ²})/2 − cos²μ e^{-σ²}."""
+    torch.manual_seed(3)
+    mu, sigma = torch.tensor([0.5], dtype=DTYPE), 0.7
+    logvar = torch.full_like(mu, 2 * math.log(sigma))
+    n = 200_000
+    variance = estimator_variance(pathwise_gradients, sine_sum, mu, logvar, n)
+    m, s2 = 0.5, sigma ** 2
+    exact = (1 + math.cos(2 * m) * math.exp(-2 * s2)) / 2 - math.cos(m) ** 2 * math.exp(-s2)
+    assert abs(variance - exact) < 0.02 * exact
 
 
 def test_reparameterisation_has_lower_variance():
@@ -306,13 +332,6 @@ def test_nearest_neighbours_match_brute_force():
 
 
 # --- the latent-space explorers (widgets/vae_latent.py) ---------------------------------------
-
-def test_tile_places_images_row_by_row():
-    images = torch.arange(6 * 2 * 3, dtype=torch.float32).reshape(6, 2, 3)
-    mosaic = tile(images, rows=2)
-    assert mosaic.shape == (4, 9)
-    torch.testing.assert_close(mosaic[2:4, 3:6], images[4])  # second row, second column = image 4
-
 
 def test_manifold_figure_shows_the_decoded_grid():
     torch.manual_seed(0)

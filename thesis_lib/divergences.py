@@ -9,17 +9,15 @@ Three families in closed form, each batched over the leading dimensions:
   VAE's ``D_KL(N(mu, sigma^2) || N(0, I))``;
 * Bernoulli distributions per pixel (elementwise, no reduction): the pixel terms of BCE (Ex 2.2.2).
 
-All values are in nats. The expectations of (3.1)-(3.3) can also be estimated by Monte Carlo for
-any pair of ``torch.distributions`` objects, with a standard error and a tolerance derived from it.
+All values are in nats. :mod:`thesis_lib.monte_carlo` estimates the expectations (3.1)-(3.3) by
+sampling, for any pair of ``torch.distributions`` objects.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import torch
-from torch.distributions import Distribution
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -31,7 +29,7 @@ def describe(x) -> str:
     return repr(x)
 
 
-def _tensor(name: str, x) -> torch.Tensor:
+def require_tensor(name: str, x) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise ValueError(f"{name} is {describe(x)}; it must be a floating-point torch.Tensor")
     return x
@@ -46,7 +44,7 @@ def check_same_shape(name_a: str, a: torch.Tensor, name_b: str, b: torch.Tensor)
 
 def check_unit_interval(name: str, x: torch.Tensor) -> None:
     """Every entry of ``x`` must lie in [0, 1] (NaN is refused too)."""
-    _tensor(name, x)
+    require_tensor(name, x)
     outside = ~((x >= 0) & (x <= 1))
     if outside.any():
         bad = x[outside]
@@ -57,7 +55,7 @@ def check_unit_interval(name: str, x: torch.Tensor) -> None:
 
 def check_probability_vectors(name: str, p: torch.Tensor) -> None:
     """Entries in [0, 1] that sum to 1 along the last dimension (tolerance sqrt(machine eps))."""
-    _tensor(name, p)
+    require_tensor(name, p)
     if p.ndim == 0:
         raise ValueError(f"{name} is a scalar; a probability vector needs at least one dimension")
     if (p < 0).any():
@@ -73,7 +71,7 @@ def check_probability_vectors(name: str, p: torch.Tensor) -> None:
 
 def check_log_variance(name: str, logvar: torch.Tensor) -> None:
     """``logvar`` must be finite: the variance ``exp(logvar)`` must lie in (0, inf)."""
-    _tensor(name, logvar)
+    require_tensor(name, logvar)
     bad = ~torch.isfinite(logvar)
     if bad.any():
         raise ValueError(f"{name} has a non-finite entry ({logvar[bad][0].item()}); the variance exp({name}) "
@@ -148,7 +146,7 @@ def bernoulli_kl(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 # --- diagonal Gaussians N(mu, diag(exp(logvar))), summed over the last dimension ------------
 
 def _check_gaussian(mu_name: str, mu: torch.Tensor, logvar_name: str, logvar: torch.Tensor) -> None:
-    _tensor(mu_name, mu)
+    require_tensor(mu_name, mu)
     check_log_variance(logvar_name, logvar)
     check_same_shape(mu_name, mu, logvar_name, logvar)
     if mu.ndim == 0:
@@ -191,59 +189,3 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     """
     _check_gaussian("mu", mu, "logvar", logvar)
     return 0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar).sum(-1)
-
-
-# --- Monte Carlo estimates of the expectations (3.1)-(3.3) ----------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class MonteCarloEstimate:
-    """The mean of ``n`` i.i.d. values and its standard error (sample std / sqrt(n))."""
-
-    mean: float
-    standard_error: float
-    n: int
-
-    def tolerance(self, alpha: float = 1e-6) -> float:
-        """Half-width z_{1-alpha/2} * standard error of a two-sided (1 - alpha) normal interval."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha={alpha!r} is not allowed; it must lie in (0, 1)")
-        z = torch.special.ndtri(torch.tensor(1 - alpha / 2, dtype=torch.float64)).item()
-        return z * self.standard_error
-
-    def agrees_with(self, value: float, alpha: float = 1e-6) -> bool:
-        """Whether ``value`` lies within :meth:`tolerance` of the estimate."""
-        return abs(self.mean - float(value)) <= self.tolerance(alpha)
-
-
-def monte_carlo(values: torch.Tensor) -> MonteCarloEstimate:
-    """Mean and standard error of a 1-D sample of i.i.d. values (n >= 2)."""
-    _tensor("values", values)
-    if values.ndim != 1 or len(values) < 2:
-        raise ValueError(f"values has shape {tuple(values.shape)}; it must be 1-D with at least 2 samples")
-    values = values.double()
-    return MonteCarloEstimate(values.mean().item(), (values.std() / math.sqrt(len(values))).item(), len(values))
-
-
-def _samples(p: Distribution, n: int) -> torch.Tensor:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-        raise ValueError(f"n={n!r} is not allowed; it must be an integer >= 2")
-    if p.batch_shape != torch.Size():
-        raise ValueError(f"p has batch shape {tuple(p.batch_shape)}; pass one distribution (batch shape ()), "
-                         "e.g. wrap a diagonal Normal in torch.distributions.Independent(..., 1)")
-    return p.sample((n,))
-
-
-def mc_entropy(p: Distribution, n: int) -> MonteCarloEstimate:
-    """H(p) = E_p[-log p(X)] (3.2), estimated from ``n`` samples of ``p``."""
-    return monte_carlo(-p.log_prob(_samples(p, n)))
-
-
-def mc_cross_entropy(p: Distribution, q: Distribution, n: int) -> MonteCarloEstimate:
-    """H_q(p) = E_p[-log q(X)] (3.3), estimated from ``n`` samples of ``p``."""
-    return monte_carlo(-q.log_prob(_samples(p, n)))
-
-
-def mc_kl(p: Distribution, q: Distribution, n: int) -> MonteCarloEstimate:
-    """D_KL(p||q) = E_p[log p(X) - log q(X)] (3.1), estimated from ``n`` samples of ``p``."""
-    x = _samples(p, n)
-    return monte_carlo(p.log_prob(x) - q.log_prob(x))

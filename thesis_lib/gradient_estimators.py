@@ -52,3 +52,22 @@ def score_function_gradients(f: Callable[[Tensor], Tensor], mu: Tensor, logvar: 
         values = f(z)
     (grad,) = torch.autograd.grad((values * diagonal_gaussian(mus, logvars).log_prob(z)).sum(), mus)
     return grad
+
+
+def sine_sum(z: Tensor) -> Tensor:
+    """f(z) = Σ_j sin z_j over the last axis: the test function of the chapter's comparison."""
+    return torch.sin(z).sum(-1)
+
+
+def sine_sum_gradient(mu: Tensor, logvar: Tensor) -> Tensor:
+    """The exact ∇_μ E_q[Σ_j sin z_j] = cos μ ⊙ exp(−σ²/2) for q = N(μ, diag σ²) (E sin(μ + σε) =
+    sin μ · exp(−σ²/2))."""
+    check_same_shape("mu", mu, "logvar", logvar)
+    return torch.cos(mu) * torch.exp(-0.5 * logvar.exp())
+
+
+def estimator_variance(estimator: Callable[..., Tensor], f: Callable[[Tensor], Tensor], mu: Tensor,
+                       logvar: Tensor, n: int, coordinate: int = 0) -> float:
+    """The sample variance of ``n`` estimates of ∂/∂μ_coordinate E_q[f(z)] by ``estimator``
+    (:func:`pathwise_gradients` or :func:`score_function_gradients`)."""
+    return estimator(f, mu, logvar, n)[:, coordinate].var().item()

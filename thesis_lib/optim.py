@@ -6,14 +6,15 @@
 * Adam (Kingma & Ba 2015, Algorithm 1, with bias correction).
 
 Both optimisers are ``torch.optim.Optimizer`` subclasses, so they work on any model's
-parameters; the tests check them against ``torch.optim.SGD`` and ``torch.optim.Adam``.
+parameters; the tests check them against ``torch.optim.SGD`` and ``torch.optim.Adam``, and
+:func:`train_in_lockstep` lets a chapter do the same on real data.
 The gradient of an empirical risk is the mean of the per-sample gradients (Lemma 1.2.5):
 :func:`per_sample_gradients` computes these with ``torch.func``.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import torch
 from torch.func import functional_call, grad, vmap
@@ -113,6 +114,26 @@ class Adam(torch.optim.Optimizer):
                 v_hat = v / (1 - beta2 ** t)
                 p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
         return loss
+
+
+def train_in_lockstep(pairs: Sequence[tuple[torch.nn.Module, torch.optim.Optimizer]], objective: Callable,
+                      x: torch.Tensor, y: torch.Tensor | None, batches: torch.Tensor) -> float:
+    """Train every (model, optimiser) of ``pairs`` on the same minibatches — row r of ``batches`` holds
+    the indices of step r — and return the largest difference between a parameter of the first model
+    and the same parameter of another: up to rounding 0 when the optimisers are one algorithm.
+
+    ``objective(model, x_batch, y_batch)`` is the risk; uint8 images become floats in [0, 1].
+    """
+    if len(pairs) < 2:
+        raise ValueError(f"pairs has {len(pairs)} (model, optimiser) pair(s); give at least two to compare")
+    for idx in batches:
+        xb = x[idx].float() / 255 if x.dtype == torch.uint8 else x[idx]
+        for model, optimizer in pairs:
+            optimizer.zero_grad()
+            objective(model, xb, None if y is None else y[idx]).backward()
+            optimizer.step()
+    first = list(pairs[0][0].parameters())
+    return max((p - q).abs().max().item() for model, _ in pairs[1:] for p, q in zip(first, model.parameters()))
 
 
 def per_sample_gradients(model: torch.nn.Module, loss: Loss, x: torch.Tensor,

@@ -1,4 +1,5 @@
-"""Shared plotting helpers: image grids and the provenance line every figure caption carries."""
+"""Shared plotting helpers: image grids, mosaics, image panels and the provenance line every figure
+caption carries."""
 
 from __future__ import annotations
 
@@ -37,6 +38,35 @@ def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None 
             if titles:
                 a.set_title(titles[i], fontsize=8)
     return fig
+
+
+def tile(images: torch.Tensor, rows: int) -> torch.Tensor:
+    """Images [rows·cols, h, w] (or [rows·cols, h·w] for square images) as one [rows·h, cols·w] mosaic,
+    row by row."""
+    if images.ndim == 2:
+        side = int(round(images.shape[1] ** 0.5))
+        images = images.reshape(len(images), side, side)
+    n, h, w = images.shape
+    if n % rows:
+        raise ValueError(f"rows={rows} is not allowed for {n} images; it must divide the number of images")
+    return images.reshape(rows, n // rows, h, w).permute(0, 2, 1, 3).reshape(rows * h, n // rows * w)
+
+
+def image_panel(ax, image: torch.Tensor, title: str, cmap: str = "gray", symmetric: bool = False,
+                unit: str = "grey level", limits: dict | None = None):
+    """One image in ``ax`` with a colour bar, its size under the title and labelled pixel axes.
+
+    ``symmetric`` centres the colour scale on 0 (for signed responses); ``limits`` (``vmin``, ``vmax``)
+    fixes it instead.
+    """
+    data = image.detach().squeeze().float().cpu()
+    bound = float(data.abs().max()) or 1.0
+    if limits is None:
+        limits = dict(vmin=-bound, vmax=bound) if symmetric else {}
+    shown = ax.imshow(data.numpy(), cmap=cmap, **limits)
+    ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=unit)
+    ax.set(title=f"{title}\n{data.shape[0]}×{data.shape[1]}", xlabel="column j", ylabel="row i")
+    return shown
 
 
 def provenance(history: History, data: str = "MNIST, 60,000 training images") -> str:

@@ -13,6 +13,7 @@ import torch
 from IPython.display import display
 
 from ...generation import interpolate, latent_grid
+from ..plots import tile
 from ...vae import VAE
 
 
@@ -28,13 +29,6 @@ def _decode(model: VAE, z: torch.Tensor) -> torch.Tensor:
     device = next(model.parameters()).device
     side = _side(model)
     return model.decode_mean(z.to(device)).cpu().reshape(-1, side, side)
-
-
-def tile(images: torch.Tensor, rows: int) -> torch.Tensor:
-    """Images [rows·cols, h, w] as one [rows·h, cols·w] mosaic, row by row."""
-    n, h, w = images.shape
-    cols = n // rows
-    return images.reshape(rows, cols, h, w).permute(0, 2, 1, 3).reshape(rows * h, cols * w)
 
 
 def _scatter_codes(ax, codes: torch.Tensor | None, labels: torch.Tensor | None) -> None:

@@ -202,6 +202,23 @@ def test_composed_mnist_places_each_digit_where_it_says():
         assert out.images[k].sum() == window.sum()
 
 
+def test_overlapping_digits_combine_by_the_pixelwise_maximum():
+    gen = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (30, 6, 5), generator=gen, dtype=torch.uint8)
+    ids = torch.arange(30)  # unique labels say which image was placed
+    out = compose_mnist(images, ids, 40, digits=3, canvas=(9, 8), seed=2)
+    for k in range(40):
+        expected = torch.zeros(9, 8, dtype=torch.uint8)
+        for (r, c), label in zip(out.positions[k].tolist(), out.labels[k].tolist()):
+            window = expected[r:r + 6, c:c + 5]
+            window.copy_(torch.maximum(window, images[label]))
+        assert torch.equal(out.images[k], expected)
+    same_place = compose_mnist(images, ids, 5, digits=2, canvas=(6, 5), seed=0)  # both digits at (0, 0)
+    for k in range(5):
+        a, b = same_place.labels[k].tolist()
+        assert torch.equal(same_place.images[k], torch.maximum(images[a], images[b]))
+
+
 def test_composed_mnist_rejects_bad_arguments():
     images, labels = _digits()
     with pytest.raises(ValueError, match="canvas=.*at least the digit size"):

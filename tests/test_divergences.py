@@ -171,6 +171,14 @@ def test_monte_carlo_estimate_and_its_tolerance():
     assert z == pytest.approx(1.959964, abs=1e-6)
 
 
+def test_check_reports_a_closed_form_inside_the_tolerance_and_fails_outside():
+    est = MonteCarloEstimate(1.0, 0.01, 1000)  # tolerance at alpha = 0.05: 0.0196
+    line = est.check("H(p)", 1.015, alpha=0.05)
+    assert line.startswith("H(p)") and "closed   1.0150" in line and "MC   1.0000 +- 0.0196" in line
+    with pytest.raises(AssertionError, match=r"H\(p\).*closed   1.0250.*outside the Monte Carlo tolerance"):
+        est.check("H(p)", 1.025, alpha=0.05)
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, match", [

@@ -8,8 +8,8 @@ batch 256, all 60,000 training images. The three ways:
 - ``library``: :func:`thesis_lib.infra.training.fit` (dataset resident on the device, shuffled index slices);
 - ``dataloader``: the common torchvision ``MNIST`` dataset + ``ToTensor`` + ``DataLoader`` loop
   (no workers);
-- ``compute_floor``: forward, backward and optimiser step on one fixed batch, as many steps as an
-  epoch has, with no data movement at all.
+- ``compute_floor``: forward, backward and optimiser step on one fixed batch (the first 256
+  images), as many steps as an epoch has, with no data movement at all.
 
 All three use the same optimiser (the library's fused Adam), so the times differ only in how the
 data reach the model. (``torch.optim.Adam`` at its defaults is far slower on a CPU here: its
@@ -28,6 +28,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from ..autoencoders import mirrored_autoencoder
 from ..infra.config import TrainConfig, default_device
@@ -51,8 +52,9 @@ def _model(device: torch.device):
     return mirrored_autoencoder().to(device)
 
 
-def time_library(images: torch.Tensor, device: torch.device, epochs: int = 2) -> float:
-    """Seconds of the last of ``epochs`` epochs of the library's loop (the first one warms up)."""
+def time_library(images: torch.Tensor, device: torch.device, epochs: int = 2) -> tuple[float, nn.Module]:
+    """Seconds of the last of ``epochs`` epochs of the library's loop (the first one warms up), and
+    the trained model."""
     marks: list[float] = []
     start = time.perf_counter()
 
@@ -60,18 +62,23 @@ def time_library(images: torch.Tensor, device: torch.device, epochs: int = 2) ->
         _sync(device)
         marks.append(time.perf_counter())
 
-    fit(_model(device), reconstruction_mse, images, config=TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR),
+    model = _model(device)
+    fit(model, reconstruction_mse, images, config=TrainConfig(epochs=epochs, batch_size=BATCH, lr=LR),
         device=device, progress=False, on_epoch_end=mark)
-    return marks[-1] - (marks[-2] if len(marks) > 1 else start)
+    return marks[-1] - (marks[-2] if len(marks) > 1 else start), model
 
 
-def time_dataloader(device: torch.device, warmup_batches: int = 20) -> float:
-    """Seconds of one epoch of the torchvision Dataset + ToTensor + DataLoader loop."""
-    from torch.utils.data import DataLoader
+def time_dataloader(device: torch.device, warmup_batches: int = 20,
+                    limit: int | None = None) -> tuple[float, nn.Module]:
+    """Seconds of one epoch of the torchvision Dataset + ToTensor + DataLoader loop (over the first
+    ``limit`` images if given), and the trained model."""
+    from torch.utils.data import DataLoader, Subset
     from torchvision import transforms
     from torchvision.datasets import MNIST
 
     dataset = MNIST(str(data_root()), train=True, transform=transforms.ToTensor(), download=False)
+    if limit is not None:
+        dataset = Subset(dataset, range(limit))
     loader = DataLoader(dataset, batch_size=BATCH, shuffle=True, num_workers=0)
     model = _model(device)
     optimizer = make_optimizer(model, CONFIG)
@@ -92,15 +99,16 @@ def time_dataloader(device: torch.device, warmup_batches: int = 20) -> float:
     for x, _ in loader:
         step(x)
     _sync(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, model
 
 
-def time_compute_floor(n: int, device: torch.device, warmup_steps: int = 20) -> float:
-    """Seconds for an epoch's worth of steps on one fixed batch (no data movement)."""
+def time_compute_floor(images: torch.Tensor, device: torch.device, warmup_steps: int = 20) -> tuple[float, nn.Module]:
+    """Seconds for an epoch's worth of steps on one fixed batch, the first of ``images`` (no data
+    movement), and the trained model."""
     model = _model(device)
     optimizer = make_optimizer(model, CONFIG)
-    x = torch.rand(BATCH, 784, device=device)
-    steps = math.ceil(n / BATCH)
+    x = images[:BATCH].to(device).reshape(-1, 784).float() / 255
+    steps = math.ceil(len(images) / BATCH)
 
     def step():
         loss = F.mse_loss(model(x), x)
@@ -115,17 +123,19 @@ def time_compute_floor(n: int, device: torch.device, warmup_steps: int = 20) -> 
     for _ in range(steps):
         step()
     _sync(device)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, model
 
 
-def run(device: torch.device) -> dict:
-    images = load_mnist("train").images
-    library = time_library(images, device)
-    dataloader = time_dataloader(device)
-    floor = time_compute_floor(len(images), device)
+def run(device: torch.device, limit: int | None = None) -> dict:
+    """The three timings as one JSON-ready dict (over the first ``limit`` training images if given)."""
+    images = load_mnist("train").images[:limit]
+    library, _ = time_library(images, device)
+    dataloader, _ = time_dataloader(device, limit=limit)
+    floor, _ = time_compute_floor(images, device)
     name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or platform.machine()
     return {
-        "benchmark": "Algorithm 1, one epoch (784-128-64-12-3 mirrored, Adam 3e-4, MSE, batch 256, 60000 images)",
+        "benchmark": f"Algorithm 1, one epoch (784-128-64-12-3 mirrored, Adam 3e-4, MSE, batch 256, "
+                     f"{len(images)} images)",
         "device": f"{device} ({name})",
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -134,7 +144,7 @@ def run(device: torch.device) -> dict:
         "compute_floor_s": round(floor, 3),
         "dataloader_over_library": round(dataloader / library, 2),
         "compute_floor_over_library": round(floor / library, 2),
-        "algorithm1_1000_epochs_min": round(library * 1000 / 60, 1),
+        "algorithm1_1000_epochs_min": round(library * 60_000 / len(images) * 1000 / 60, 1),
     }
 
 

@@ -46,7 +46,26 @@ def _check_lr(lr: float) -> None:
     positive_number("lr", lr, finite=True)
 
 
-class GradientDescent(torch.optim.Optimizer):
+class _ParameterwiseOptimizer(torch.optim.Optimizer):
+    """An optimiser whose step updates each parameter with a gradient by :meth:`update` alone."""
+
+    def update(self, p: torch.Tensor, group: dict, state: dict) -> None:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], torch.Tensor] | None = None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self.update(p, group, self.state[p])
+        return loss
+
+
+class GradientDescent(_ParameterwiseOptimizer):
     """θ^(t+1) = θ^(t) − γ_t ∂R(θ^(t)) with γ_t from a schedule (eq. 1.5 and 1.6).
 
     It is gradient descent when ``.grad`` holds the gradient of the whole empirical risk
@@ -58,24 +77,13 @@ class GradientDescent(torch.optim.Optimizer):
         _check_schedule(schedule)
         super().__init__(params, {"lr": lr, "schedule": schedule})
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], torch.Tensor] | None = None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                t = state.get("step", 0)
-                p.add_(p.grad, alpha=-step_size(group["schedule"], group["lr"], t))
-                state["step"] = t + 1
-        return loss
+    def update(self, p: torch.Tensor, group: dict, state: dict) -> None:
+        t = state.get("step", 0)
+        p.add_(p.grad, alpha=-step_size(group["schedule"], group["lr"], t))
+        state["step"] = t + 1
 
 
-class Adam(torch.optim.Optimizer):
+class Adam(_ParameterwiseOptimizer):
     """Adam (Kingma & Ba 2015, Algorithm 1): with g_t the gradient at step t = 1, 2, ...,
 
     m_t = β1 m_{t−1} + (1 − β1) g_t,   v_t = β2 v_{t−1} + (1 − β2) g_t²,
@@ -92,28 +100,17 @@ class Adam(torch.optim.Optimizer):
             raise ValueError(f"eps={eps!r} is not allowed; it must be positive")
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], torch.Tensor] | None = None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
-                state["step"] += 1
-                t, m, v, g = state["step"], state["m"], state["v"], p.grad
-                m.mul_(beta1).add_(g, alpha=1 - beta1)
-                v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
-                m_hat = m / (1 - beta1 ** t)
-                v_hat = v / (1 - beta2 ** t)
-                p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
-        return loss
+    def update(self, p: torch.Tensor, group: dict, state: dict) -> None:
+        beta1, beta2 = group["betas"]
+        if not state:
+            state.update(step=0, m=torch.zeros_like(p), v=torch.zeros_like(p))
+        state["step"] += 1
+        t, m, v, g = state["step"], state["m"], state["v"], p.grad
+        m.mul_(beta1).add_(g, alpha=1 - beta1)
+        v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        m_hat = m / (1 - beta1 ** t)
+        v_hat = v / (1 - beta2 ** t)
+        p.sub_(group["lr"] * m_hat / (v_hat.sqrt() + group["eps"]))
 
 
 def train_in_lockstep(pairs: Sequence[tuple[torch.nn.Module, torch.optim.Optimizer]], objective: Callable,

@@ -2,7 +2,8 @@
 
 Runs after the book build (tests/run_all.sh); asserts typeset math (no raw TeX left), every
 image loaded, no dead saved widget view, no JavaScript errors, and that the page fits a 1280 px and a
-390 px window (tables within their column at 1280 px), and saves a full-page
+390 px window (tables within their column at 1280 px), that no code or output line is cut off and
+no figure is shrunk below three quarters of its width at 1280 px, and saves a full-page
 screenshot per page under _build/screenshots/.
 """
 
@@ -100,7 +101,26 @@ def test_page_renders_completely(server, browser, page_name):
     assert not errors, f"JavaScript errors on {page_name}: {errors[:5]}"
     assert not failed, f"requests that failed or left the machine on {page_name}: {failed[:5]}"
     assert_fits(page, page_name, tables=True)
+    assert_nothing_cut_off(page, page_name)
+    assert_figures_readable(page, page_name)
     page.close()
+
+
+def assert_nothing_cut_off(page, page_name: str) -> None:
+    """Every code block and printed output shows its longest line whole (no horizontal scrolling)."""
+    cut = page.evaluate("""() => [...document.querySelectorAll('article pre')]
+        .filter(p => p.scrollWidth > p.clientWidth + 1)
+        .map(p => p.innerText.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '').slice(0, 90))""")
+    assert not cut, f"code or output lines cut off on {page_name}: {cut[:5]}"
+
+
+def assert_figures_readable(page, page_name: str) -> None:
+    """Every figure is shown at no less than three quarters of its natural width: the text drawn at
+    the book style's sizes (9-10 pt at 100 dpi, about 13 px) stays at least about 10 px tall."""
+    shrunk = page.evaluate("""() => [...document.querySelectorAll('article img')]
+        .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < 0.75 * i.naturalWidth)
+        .map(i => `${i.src.split('/').pop().slice(0, 12)}: ${Math.round(i.getBoundingClientRect().width)} of ${i.naturalWidth}px`)""")
+    assert not shrunk, f"figures shrunk below 3/4 of their width on {page_name}: {shrunk[:5]}"
 
 
 

@@ -52,7 +52,7 @@ def test_errata_are_unique_titled_and_explained():
 
 def _write_book(tmp_path, cells):
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/a\n")
-    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters").mkdir(exist_ok=True)
     nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     (tmp_path / "chapters" / "a.ipynb").write_text(json.dumps(nb))
 
@@ -68,25 +68,32 @@ def test_parser_reads_statements_figures_and_errata(tmp_path):
         {"cell_type": "code", "metadata": {"mystnb": {"figure": {"name": "thesis-figure-1-1", "caption": "A net"}}},
          "source": "draw()", "outputs": [], "execution_count": None},
         _md("(erratum-x)=\n:::{admonition} Erratum · wrong formula or index — Lemma 1.3.3\n:class: warning erratum\n"
-            "Wrong index in {glue:text}`share:.0%` of cases.\n:::\n"),
+            "**Correction.** Use the right index.\n\nWrong index in {glue:text}`share:.0%` of cases; the cell\n"
+            "below shows it.\n:::\n"),
         _md("(erratum-y)=\n:::{admonition} Erratum · false claim or proof — Theorem 9.9.9\n:class: warning erratum\n"
-            "False.\n:::\n"),
+            "**Correction.** It is true only for n = 1.\n\nFalse.\n:::\n"),
     ])
     statements = book.statements(tmp_path)
     assert [(s.label, s.kind, s.body) for s in statements] == [
         ("thesis-lemma-1-3-3", "lemma", "An image is a vector."), ("thesis-figure-1-1", "figure", "A net")]
     erratum, other = book.errata(tmp_path)
-    assert (erratum.label, erratum.severity, erratum.what, erratum.page_title) == (
-        "erratum-x", "wrong formula or index", "Lemma 1.3.3", "A chapter")
+    assert (erratum.label, erratum.severity, erratum.what, erratum.page_title, erratum.correction) == (
+        "erratum-x", "wrong formula or index", "Lemma 1.3.3", "A chapter", "Use the right index.")
+    assert "the chapter's code shows it" in erratum.portable_body()
     page = book.errata_markdown(tmp_path)
     assert page.startswith("**2 errata**: 1 false claim or proof, 1 wrong formula or index, 0 notation or wording.")
     assert "{ref}`A chapter <erratum-x>`" in page and "{glue:text}`a.ipynb::share:.0%`" in page
     assert page.index("Theorem 9.9.9") < page.index("Lemma 1.3.3"), "gravest first"
+    assert "| Theorem 9.9.9 (false claim or proof) | It is true only for n = 1. | {ref}`A chapter <erratum-y>` |" in page
 
 
-def test_an_erratum_without_a_severity_is_refused(tmp_path):
+def test_an_erratum_without_a_severity_or_a_correction_is_refused(tmp_path):
     _write_book(tmp_path, [_md("(erratum-x)=\n:::{admonition} Erratum — Lemma 1.3.3\n:class: warning\nWrong.\n:::\n")])
     with pytest.raises(ValueError, match=r"errata without a severity in their title: \['erratum-x'\]"):
+        book.errata_markdown(tmp_path)
+    _write_book(tmp_path, [_md("(erratum-x)=\n:::{admonition} Erratum · false claim or proof — Lemma 1.3.3\n"
+                               ":class: warning\nWrong.\n:::\n")])
+    with pytest.raises(ValueError, match=r"errata without a one-line correction: \['erratum-x'\]"):
         book.errata_markdown(tmp_path)
 
 
@@ -134,3 +141,17 @@ def test_the_build_digest_changes_with_the_library_chapters_and_manifests(tmp_pa
         assert book.build_inputs_digest(tmp_path) != before, name
         (tmp_path / name).write_text(name)
     assert book.build_inputs_digest(tmp_path) == before
+
+
+def test_every_erratum_opens_with_a_one_line_correction_and_reads_out_of_context():
+    import re
+
+    found = book.errata()
+    short = [e.label for e in found if not e.correction or len(e.correction) > 200 or "\n" in e.correction]
+    assert not short, f"errata without a one-line correction of at most 200 characters: {short}"
+    pointing = [e.label for e in found
+                if re.search(r"\b(?:cells?|figure|box)\s+(?:below|above)\b", e.portable_body(), re.I)]
+    assert not pointing, f"errata that point at a neighbouring cell on the errata page: {pointing}"
+    table = book.errata_markdown().split("\n\n")[1]
+    assert table.startswith("| statement | correction | where |")
+    assert all(e.correction in table for e in found)

@@ -74,7 +74,7 @@ def test_the_key_ignores_repr_and_epochs_but_not_what_defines_the_model(tiny, mo
 def test_a_committed_checkpoint_of_another_spec_is_named_and_not_used(tiny, committed):
     reproduce.reproduce(tiny, device=torch.device("cpu"))
     changed = Experiment("tiny", CLASSIFIER, "cross-entropy", "tiny", config(lr=2e-3))
-    with pytest.warns(CommittedCheckpointMismatch, match=r"training\.lr: committed 0\.001, now 0\.002"):
+    with pytest.warns(CommittedCheckpointMismatch, match=r"another spec: training\.lr: committed 0\.001, now 0\.002"):
         _, history = changed.trained("quick", device="cpu", progress=False)
     assert history.origin == "trained"
 
@@ -138,3 +138,16 @@ def test_every_registered_spec_builds_the_model_it_describes():
             assert list(model.widths) == arch["widths"] and model.activations[-1] == arch["output_activation"]
         else:
             assert model.bottleneck == arch["bottleneck"]
+
+
+def test_the_page_note_names_committed_and_trained_models(tiny, committed):
+    from thesis_lib.book.plots import models_note
+
+    other = Experiment("other", CLASSIFIER, "cross-entropy", "tiny", config())
+    assert "trained at the quick budget (1 epochs)" in models_note([tiny], "quick")
+    reproduce.reproduce(tiny, device=torch.device("cpu"))
+    note = models_note([tiny, other], "quick")
+    assert note.startswith("**Models on this page** (budget `quick`): 1 of the page's trained models (`tiny`) "
+                           "are the committed full-budget checkpoints")
+    assert note.endswith("`other` is trained at the quick budget (1 epochs) or taken from your cache.")
+    assert models_note([tiny], "full").startswith("**Models on this page** (budget `full`): All 1 of")

@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 
 from ..autoencoders import check_decoder_widths, check_encoder_widths
 from ..networks import check_widths
+from .plots import FIGURE_WIDTH
 
 KINDS = ("network", "encoder", "decoder", "autoencoder")
 COLOURS = {"input": "#5aa469", "hidden": "#4a7ab5", "output": "#d1603d",
@@ -73,7 +74,7 @@ def draw_network(widths: Sequence[int], kind: str = "network", ax=None, max_node
     columns = [node_positions(w, max_nodes) for w in widths]
     tallest = max(len(ys) + (gap is not None) for ys, gap in columns)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(4.0, 1.25 * len(widths)), max(2.6, 0.42 * tallest + 1.4)))
+        fig, ax = plt.subplots(figsize=(min(FIGURE_WIDTH, max(4.0, 1.25 * len(widths))), max(2.6, 0.42 * tallest + 1.4)))
     else:
         fig = ax.figure
     n_edges = sum(len(a[0]) * len(b[0]) for a, b in zip(columns[:-1], columns[1:]))

@@ -121,9 +121,15 @@ class Erratum:
         match = _ERRATUM_TITLE.match(self.title)
         return match.group("what") if match else self.title
 
+    @property
+    def correction(self) -> str | None:
+        """The one-line correction the box opens with (``**Correction.** …``), if it has one."""
+        match = _CORRECTION.search(self.body)
+        return match.group(1).strip() if match else None
+
     def portable_body(self) -> str:
-        """The body with each glued number pointing at the chapter that computes it, so that it can be
-        shown on another page."""
+        """The body as another page can show it: each glued number points at the chapter that computes
+        it, and "the cell below" and its kin name the chapter instead."""
         page_file = self.page.rsplit("/", 1)[-1]
 
         def point(m: re.Match) -> str:
@@ -134,7 +140,29 @@ class Erratum:
                 content += ":s"  # myst-nb reads <doc>::<key> only before a format spec
             return f"{{glue{':' + role if role else ''}}}`{page_file}.ipynb::{content}`"
 
-        return GLUE_ROLE.sub(point, self.body)
+        body = GLUE_ROLE.sub(point, self.body)
+        for pattern, replacement in _OUT_OF_CONTEXT:
+            body = pattern.sub(_keep_case(replacement), body)
+        return body
+
+
+_CORRECTION = re.compile(r"^\*\*Correction\.\*\* (.+)$", re.M)
+#: phrases that point at a neighbouring cell, figure or box of the chapter, and what the errata page
+#: says instead (the case of the first letter is kept)
+_OUT_OF_CONTEXT = [(re.compile(p), r) for p, r in (
+    (r"\b[Ii]n\s+the\s+cell\s+below\b", "in the chapter's code"),
+    (r"\b[Tt]he\s+cells\s+(?:below|above)\b", "the chapter's cells"),
+    (r"\b[Tt]he\s+figure\s+(?:above|after\s+the\s+cell)\b", "the chapter's figure"),
+    (r"\b[Tt]he\s+(?:next\s+)?cell(?:\s+(?:below|above))?\b", "the chapter's code"),
+    (r"\b[Tt]he\s+box\s+above\b", "the chapter's statement box"),
+    (r"\b[Tt]he\s+(?:trained\s+)?(?:network|model|RGB\s+image)\s+(?:from\s+)?above\b", "the chapter's example"),
+    (r"\(see\s+the\s+note\s+below\)", "(see the chapter's note)"),
+    (r"\(below:\s", "(in the chapter: "),
+)]
+
+
+def _keep_case(replacement: str):
+    return lambda m: replacement[0].upper() + replacement[1:] if m.group(0)[0].isupper() else replacement
 
 
 def errata(root: Path = REPO_ROOT) -> list[Erratum]:
@@ -153,8 +181,12 @@ def errata_markdown(root: Path = REPO_ROOT) -> str:
                          f"'Erratum · <severity> — <statement>' with a severity of {SEVERITIES}")
     by_severity = {s: [e for e in found if e.severity == s] for s in SEVERITIES}
     counts = ", ".join(f"{len(group)} {name}" for name, group in by_severity.items())
-    table = ["| statement | severity | where |", "|---|---|---|"] + [
-        f"| {e.what} | {e.severity} | {{ref}}`{e.page_title} <{e.label}>` |"
+    missing = [e.label for e in found if e.correction is None]
+    if missing:
+        raise ValueError(f"errata without a one-line correction: {missing}; open each box with "
+                         "'**Correction.** <the corrected statement in one sentence>'")
+    table = ["| statement | correction | where |", "|---|---|---|"] + [
+        f"| {e.what} ({e.severity}) | {e.correction} | {{ref}}`{e.page_title} <{e.label}>` |"
         for group in by_severity.values() for e in group]
     blocks = [f"**{len(found)} errata**: {counts}.", "\n".join(table)]
     for name, group in by_severity.items():

@@ -1,5 +1,10 @@
-"""Shared plotting helpers: image grids, mosaics, image panels and the provenance line every figure
-caption carries."""
+"""The book's one figure style, and the shared plotting helpers: image grids, mosaics, image panels
+and the provenance line every figure caption carries.
+
+Every figure is at most :data:`FIGURE_WIDTH` inches wide at :data:`FIGURE_DPI`: 670 px, the width
+the rendered book gives an output at 1280 px, so a figure is shown at its natural size and its
+text at the sizes of :data:`BOOK_STYLE`. Each chapter calls :func:`use_book_style` once.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,29 @@ import torch
 
 from ..infra.training import History
 
+#: characters of a printed line that the rendered book shows whole (the chapters' code keeps to 88)
+OUTPUT_WIDTH = 86
+FIGURE_DPI = 100
+FIGURE_WIDTH = 6.7
+BOOK_STYLE = {
+    "figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI, "figure.figsize": (FIGURE_WIDTH, 3.4),
+    "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "figure.titlesize": 11,
+    "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9, "legend.framealpha": 0.9,
+}
+
+
+def use_book_style() -> None:
+    """Apply :data:`BOOK_STYLE` to matplotlib (a chapter's first cell calls it)."""
+    plt.rcParams.update(BOOK_STYLE)
+
+
+def figure_width(fraction: float = 1.0) -> float:
+    """``fraction`` of the book's figure width, in inches."""
+    return FIGURE_WIDTH * fraction
+
 
 def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None = None, ax=None,
-                cmap: str = "gray", size: float = 1.2):
+                cmap: str = "gray", size: float | None = None):
     """Show a batch of grey images ([n, H, W] or [n, H*W] for square images) as a grid.
 
     Returns the figure. Pixel values are shown on their own scale (uint8 0–255 or floats 0–1).
@@ -25,6 +50,7 @@ def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None 
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     vmax = 255 if images.dtype == torch.uint8 else 1.0
+    size = size or min(1.2, FIGURE_WIDTH / ncols)
     if ax is None:
         fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.3 if titles else 0)),
                                  squeeze=False)
@@ -70,12 +96,35 @@ def image_panel(ax, image: torch.Tensor, title: str, cmap: str = "gray", symmetr
 
 
 def provenance(history: History, data: str = "MNIST, 60,000 training images") -> str:
-    """The line a caption carries: budget, device, epochs, data and where the model came from."""
+    """The lines a caption carries: budget, device, epochs, data and where the model came from,
+    wrapped to the width of a printed output (:data:`OUTPUT_WIDTH`)."""
     budget = history.extra.get("budget", "unknown")
-    return (f"{budget} budget, trained on {history.device}, {history.epochs} epochs, {data}; "
-            f"model source: {history.origin}")
+    return textwrap.fill(f"{budget} budget, trained on {history.device}, {history.epochs} epochs, {data}; "
+                         f"model source: {history.origin}", OUTPUT_WIDTH, subsequent_indent="    ")
 
 
-def say(text: str, width: int = 76) -> None:
+def say(text: str, width: int = OUTPUT_WIDTH) -> None:
     """Print a long line wrapped to the width of a page's code block (continuation lines indented)."""
     print(textwrap.fill(text, width, subsequent_indent="    "))
+
+
+def models_note(experiments, budget: str | None = None) -> str:
+    """One Markdown paragraph for the top of a chapter: which of its trained models come from the
+    committed full-budget checkpoints and which are trained (or taken from the cache) at ``budget``."""
+    from ..experiments.experiment import committed_mismatch
+    from ..infra.config import active_budget
+
+    budget = budget or active_budget()
+    committed = [e for e in experiments if committed_mismatch(e, budget) is None]
+    trained = [e for e in experiments if e not in committed]
+    names = lambda group: ", ".join(f"`{e.name}`" for e in group)  # noqa: E731
+    parts = []
+    if committed:
+        parts.append(f"{'All ' if not trained else ''}{len(committed)} of the page's trained models "
+                     f"({names(committed)}) are the committed full-budget checkpoints of `make reproduce`, "
+                     "loaded whatever the budget, so the page shows the thesis's settings")
+    if trained:
+        epochs = ", ".join(f"{e.config(budget).epochs}" for e in trained)
+        parts.append(f"{names(trained)} {'is' if len(trained) == 1 else 'are'} trained at the {budget} "
+                     f"budget ({epochs} epochs) or taken from your cache")
+    return f"**Models on this page** (budget `{budget}`): " + "; ".join(parts) + "."

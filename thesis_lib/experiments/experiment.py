@@ -123,21 +123,20 @@ def spec_differences(committed: dict[str, Any], current: dict[str, Any], prefix:
     return out
 
 
-def _committed_usable(experiment: Experiment, spec: dict, key: str, epochs: int) -> bool:
+def committed_mismatch(experiment: Experiment, budget: str) -> str | None:
+    """Why ``checkpoints/<name>.pt`` cannot serve ``experiment`` at ``budget`` (another spec, named
+    field by field, or too few epochs), ``"absent"`` when there is none, or ``None`` when it can."""
     manifest = committed_manifest(experiment.name)
     if manifest is None:
-        return False
-    if manifest.get("key") != key:
+        return "absent"
+    spec = experiment.spec(budget)
+    if manifest.get("key") != spec_key(spec):
         differences = spec_differences(manifest.get("spec", {}), spec) or ["(the manifest has no spec)"]
-        warnings.warn(f"checkpoints/{experiment.name}.pt was trained for another spec and is not used: "
-                      + "; ".join(differences) + ". Training in the cache instead.",
-                      CommittedCheckpointMismatch, stacklevel=4)
-        return False
+        return "it was trained for another spec: " + "; ".join(differences)
+    epochs = experiment.config(budget).epochs
     if manifest.get("epochs", 0) < epochs:
-        warnings.warn(f"checkpoints/{experiment.name}.pt has {manifest.get('epochs')} epochs but this budget asks "
-                      f"for {epochs}; training in the cache instead.", CommittedCheckpointMismatch, stacklevel=4)
-        return False
-    return True
+        return f"it has {manifest.get('epochs')} epochs but this budget asks for {epochs}"
+    return None
 
 
 def load_or_train(experiment: Experiment, budget: str, *, device: torch.device | str | None = None,
@@ -156,7 +155,11 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
     key = spec_key(spec)
     torch.manual_seed(config.seed)
     model = experiment.build()
-    if use_committed and _committed_usable(experiment, spec, key, config.epochs):
+    mismatch = committed_mismatch(experiment, budget) if use_committed else "not asked for"
+    if mismatch not in (None, "absent", "not asked for"):
+        warnings.warn(f"checkpoints/{experiment.name}.pt is not used: {mismatch}. Training in the cache instead.",
+                      CommittedCheckpointMismatch, stacklevel=3)
+    if mismatch is None:
         state = load_checkpoint(committed_path(experiment.name, ".pt"), key)
         model.load_state_dict(state["model"])
         history = History(**state["history"])

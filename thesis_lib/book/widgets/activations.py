@@ -11,6 +11,7 @@ import torch
 from IPython.display import display
 
 from ...activations import ACTIVATION_NAMES, activation
+from ..plots import FIGURE_WIDTH
 
 TITLES = {"relu": "ReLU", "leaky_relu": "leaky ReLU", "sigmoid": "sigmoid", "identity": "identity"}
 
@@ -37,7 +38,7 @@ def plot_activation(axes, name: str, alpha: float = 0.1, low: float = -5.0, high
 
 def activation_figure(alpha: float = 0.1, names: tuple[str, ...] = ("relu", "leaky_relu", "sigmoid")):
     """The activations of Ex 1.1.2 (top row) and their derivatives (bottom row)."""
-    fig, axes = plt.subplots(2, len(names), figsize=(3.6 * len(names), 6), squeeze=False)
+    fig, axes = plt.subplots(2, len(names), figsize=(FIGURE_WIDTH, 3.8), squeeze=False)
     for j, name in enumerate(names):
         plot_activation(axes[:, j], name, alpha)
     fig.tight_layout()
@@ -55,7 +56,7 @@ def activation_explorer(alpha: float = 0.1) -> widgets.VBox:
         slope.disabled = choice.value != "leaky_relu"
         with out:
             out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+            fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 2.8))
             plot_activation(axes, choice.value, slope.value)
             fig.tight_layout()
             display(fig)

@@ -17,6 +17,7 @@ from IPython.display import display
 
 from ...convergence import Quadratic, rosenbrock
 from ...optim import SCHEDULES, gd_path
+from ..plots import FIGURE_WIDTH
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +57,7 @@ def draw_contours(ax, name: str) -> None:
     levels = np.geomspace(max(z.min().item(), 1e-3), z.max().item(), 14)
     ax.contour(gx, gy, z + 1e-12, levels=levels, colors="0.6", linewidths=0.7)
     star = (0.0, 0.0) if name == "quadratic" else (1.0, 1.0)
-    ax.plot(*star, "*", color="k", ms=12, label="minimiser")
+    ax.plot(*star, "*", color="k", mec="white", ms=13, zorder=5, label="minimiser")  # above every path
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="$x_1$", ylabel="$x_2$", title=land.title)
     ax.set_aspect("equal")
 
@@ -68,7 +69,8 @@ def draw_path(axes, name: str, lr: float, steps: int, schedule: str = "constant"
     with np.errstate(all="ignore"):
         path = gd_path(land.f, land.start, steps, lr, schedule)
     label = label or f"γ = {lr:g}"
-    axes[0].plot(path[:, 0], path[:, 1], "o-" if steps <= 100 else "-", color=color, ms=2.5, lw=1, label=label)
+    axes[0].plot(path[:, 0], path[:, 1], "o-" if steps <= 100 else "-", color=color, ms=2.5, lw=0.8,
+                 alpha=0.8, label=label)
     gap = (land.f(path) - land.minimum).clamp_min(1e-300)
     axes[1].semilogy(torch.arange(steps + 1), gap, color=color, label=label)
     axes[1].set(xlabel="step t", ylabel="f(x$^{(t)}$) − f*", title="gap to the minimum")
@@ -86,7 +88,7 @@ def _relation(lr: float, smoothness: float) -> str:
 def gd_figure(name: str = "quadratic", lrs: tuple[float, ...] = (0.02, 0.1, 0.19, 0.21), steps: int = 30):
     """Paths of gradient descent with constant step sizes ``lrs`` on one landscape (static twin);
     on the quadratic the legend places each γ relative to 1/L and 2/L."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
     draw_contours(axes[0], name)
     f = _landscape(name).f
     for i, lr in enumerate(lrs):
@@ -116,7 +118,7 @@ def gd_explorer(name: str = "quadratic") -> widgets.VBox:
     def redraw(_=None):
         with out:
             out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1.3, 1]})
+            fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
             draw_contours(axes[0], choice.value)
             draw_path(axes, choice.value, lr.value, steps.value, schedule.value)
             fig.tight_layout()

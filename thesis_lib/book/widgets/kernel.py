@@ -10,7 +10,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
 
-from thesis_lib.vision import cross_correlate, named_kernels
+from ...vision import cross_correlate, named_kernels
+from ..plots import FIGURE_WIDTH
 
 
 def draw_response(image: torch.Tensor, kernel: torch.Tensor, title: str = "digit", fig=None):
@@ -18,7 +19,7 @@ def draw_response(image: torch.Tensor, kernel: torch.Tensor, title: str = "digit
     if image.ndim != 2 or kernel.ndim != 2:
         raise ValueError(f"image.shape={tuple(image.shape)}, kernel.shape={tuple(kernel.shape)} are not allowed; "
                          f"both must be 2-D (one channel)")
-    fig = fig or plt.figure(figsize=(11, 3.4))
+    fig = fig or plt.figure(figsize=(FIGURE_WIDTH, 2.6))
     axes = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 0.8, 1]))
     response = cross_correlate(image[None].float(), kernel.float())[0]
     bound = float(response.abs().max()) or 1.0

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from ...latent_space import decode
+from ..plots import FIGURE_WIDTH
 
 DIGIT_COLOURS = plt.get_cmap("tab10")
 
@@ -127,7 +128,7 @@ class LatentExplorer(widgets.VBox):
     def _redraw(self, change=None) -> None:
         with self.output:
             self.output.clear_output(wait=True)
-            fig = plt.figure(figsize=(10, 4.3))
+            fig = plt.figure(figsize=(FIGURE_WIDTH, 3.2))
             left = fig.add_subplot(1, 2, 1)
             left.imshow(self.image().clamp(0, 1).numpy(), cmap="gray", vmin=0, vmax=1)
             z = ", ".join(f"{v:.2f}" for v in self.code().tolist())

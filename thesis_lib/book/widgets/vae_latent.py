@@ -13,7 +13,7 @@ import torch
 from IPython.display import display
 
 from ...generation import interpolate, latent_grid
-from ..plots import tile
+from ..plots import FIGURE_WIDTH, tile
 from ...vae import VAE
 
 
@@ -51,7 +51,7 @@ def latent_manifold_figure(model: VAE, n: int = 15, codes: torch.Tensor | None =
     right: the digits decoded at the n×n inverse-CDF grid of :func:`~thesis_lib.generation.latent_grid`."""
     _check_2d(model)
     z = latent_grid(n)
-    fig, (ax_codes, ax_grid) = plt.subplots(1, 2, figsize=(12, 5.6), layout="constrained",
+    fig, (ax_codes, ax_grid) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.3), layout="constrained",
                                             gridspec_kw={"width_ratios": [1.1, 1]})
     _scatter_codes(ax_codes, codes, labels)
     ax_codes.plot(z[:, 0].numpy(), z[:, 1].numpy(), "k+", ms=4, alpha=0.7, label="grid points decoded on the right")
@@ -80,7 +80,7 @@ def latent_explorer(model: VAE, codes: torch.Tensor | None = None, labels: torch
         z = torch.tensor([[s.value for s in sliders]])
         with out:
             out.clear_output(wait=True)
-            fig, (ax_codes, ax_digit) = plt.subplots(1, 2, figsize=(8, 3.6), layout="constrained")
+            fig, (ax_codes, ax_digit) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.0), layout="constrained")
             _scatter_codes(ax_codes, codes, labels)
             ax_codes.plot(*z[0].tolist(), "r*", ms=14, mec="k")
             ax_codes.set(xlim=(-limit, limit), ylim=(-limit, limit), xlabel="$z_1$", ylabel="$z_2$",
@@ -100,7 +100,7 @@ def latent_explorer(model: VAE, codes: torch.Tensor | None = None, labels: torch
 def interpolation_figure(model: VAE, pairs: list[tuple[torch.Tensor, torch.Tensor]], steps: int = 10):
     """One row per pair: the first digit, ``steps`` decoded points on the latent line, the second digit."""
     side = _side(model)
-    fig, axes = plt.subplots(len(pairs), steps + 2, figsize=(1.1 * (steps + 2), 1.25 * len(pairs) + 0.4),
+    fig, axes = plt.subplots(len(pairs), steps + 2, figsize=(FIGURE_WIDTH, FIGURE_WIDTH / (steps + 2) * 1.2 * len(pairs) + 0.4),
                              squeeze=False, layout="constrained")
     for row, (a, b) in zip(axes, pairs):
         path = interpolate(model, a.reshape(-1), b.reshape(-1), steps).reshape(-1, side, side)

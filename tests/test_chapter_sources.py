@@ -1,0 +1,67 @@
+"""The chapters' code as a maintainer and a reader meet it: thin cells that call the library, in
+lines the rendered book shows whole (88 characters fit a code block at 1280 px; the browser test
+checks the rendered blocks, this test the sources, in a second)."""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+MAX_LINE, MAX_CELL_LINES = 88, 25
+
+
+def code_cells(path: Path):
+    for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+        if cell["cell_type"] == "code":
+            yield i, "".join(cell["source"])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_cells_are_short_and_their_lines_fit_the_page(path):
+    too_long = [(i, len(src.splitlines())) for i, src in code_cells(path)
+                if len(src.splitlines()) > MAX_CELL_LINES]
+    wide = [(i, line) for i, src in code_cells(path) for line in src.splitlines() if len(line) > MAX_LINE]
+    assert not too_long, f"cells over {MAX_CELL_LINES} lines (cell, lines): {too_long}"
+    assert not wide, f"lines over {MAX_LINE} characters: {wide[:5]}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_no_function_or_class_is_defined_in_a_chapter(path):
+    defined = [(i, node.name) for i, src in code_cells(path) for node in ast.walk(ast.parse(src))
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    assert not defined, f"{path.name} defines {defined}: models, objectives and helpers live in thesis_lib"
+
+
+@pytest.mark.parametrize("path", [p for p in CHAPTERS if p.stem[0].isdigit()], ids=lambda p: p.stem)
+def test_every_chapter_uses_the_book_figure_style(path):
+    opening = [src for _, src in code_cells(path)][:3]
+    assert any("use_book_style()" in src.splitlines() for src in opening), (
+        f"{path.name} does not call use_book_style() in its first cells")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_every_library_name_the_prose_mentions_exists(path):
+    import importlib
+    import re
+
+    cells = json.loads(path.read_text())["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    text += "\n".join(str(c.get("metadata", {}).get("mystnb", {})) for c in cells)
+    missing = []
+    for dotted in sorted(set(re.findall(r"thesis_lib(?:\.\w+)+", text))):
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):  # the longest importable module, then attributes
+            try:
+                obj = importlib.import_module(".".join(parts[:cut]))
+                break
+            except ModuleNotFoundError:
+                continue
+        try:
+            for attribute in parts[cut:]:
+                obj = getattr(obj, attribute)
+        except AttributeError:
+            missing.append(dotted)
+    assert not missing, f"{path.name} names library objects that do not exist: {missing}"

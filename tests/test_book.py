@@ -121,6 +121,9 @@ def assert_figures_readable(page, page_name: str) -> None:
         .filter(i => i.naturalWidth > 0 && i.getBoundingClientRect().width < 0.75 * i.naturalWidth)
         .map(i => `${i.src.split('/').pop().slice(0, 12)}: ${Math.round(i.getBoundingClientRect().width)} of ${i.naturalWidth}px`)""")
     assert not shrunk, f"figures shrunk below 3/4 of their width on {page_name}: {shrunk[:5]}"
+    numbered = page.evaluate("""() => [...document.querySelectorAll('article figure figcaption')]
+        .map(c => c.innerText.trim()).filter(t => /^Fig\\. \\d/.test(t)).map(t => t.slice(0, 40))""")
+    assert not numbered, f"captions numbered by Sphinx as well as by the thesis on {page_name}: {numbered[:3]}"
 
 
 

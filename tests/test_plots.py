@@ -32,3 +32,17 @@ def test_image_panel_shows_the_image_with_its_size_and_a_symmetric_scale():
     assert shown.get_clim() == (-2.0, 2.0) and ax.get_title() == "response\n2×2"
     assert image_panel(ax, image, "fixed", limits={"vmin": 0, "vmax": 255}).get_clim() == (0, 255)
     plt.close(fig)
+
+
+def test_provenance_and_say_wrap_to_the_printed_width(capsys):
+    from thesis_lib.book.plots import OUTPUT_WIDTH, provenance, say
+    from thesis_lib.infra.training import History
+
+    history = History([1.0], [1.0], 30, 1.0, "cpu", origin="committed checkpoint (budget full)",
+                      extra={"budget": "full"})
+    text = provenance(history, data="MNIST, 60,000 training and 10,000 test images")
+    assert max(map(len, text.splitlines())) <= OUTPUT_WIDTH < len(" ".join(text.split()))
+    assert " ".join(text.split()).startswith("full budget, trained on cpu, 30 epochs, MNIST")
+    say("word " * 40)
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) > 1 and max(map(len, printed)) <= OUTPUT_WIDTH

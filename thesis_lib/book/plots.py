@@ -80,7 +80,7 @@ def tile(images: torch.Tensor, rows: int) -> torch.Tensor:
 
 def image_panel(ax, image: torch.Tensor, title: str, cmap: str = "gray", symmetric: bool = False,
                 unit: str = "grey level", limits: dict | None = None):
-    """One image in ``ax`` with a colour bar, its size under the title and labelled pixel axes.
+    """One image in ``ax`` with a colour bar, its size under the title and pixel axes counted from 1.
 
     ``symmetric`` centres the colour scale on 0 (for signed responses); ``limits`` (``vmin``, ``vmax``)
     fixes it instead.
@@ -89,7 +89,9 @@ def image_panel(ax, image: torch.Tensor, title: str, cmap: str = "gray", symmetr
     bound = float(data.abs().max()) or 1.0
     if limits is None:
         limits = dict(vmin=-bound, vmax=bound) if symmetric else {}
-    shown = ax.imshow(data.numpy(), cmap=cmap, **limits)
+    rows, cols = data.shape
+    # pixel centres at 1..M and 1..N: the axes count rows and columns from 1, as the thesis does
+    shown = ax.imshow(data.numpy(), cmap=cmap, extent=(0.5, cols + 0.5, rows + 0.5, 0.5), **limits)
     ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=unit)
     ax.set(title=f"{title}\n{data.shape[0]}×{data.shape[1]}", xlabel="column j", ylabel="row i")
     return shown

@@ -94,8 +94,7 @@ def gd_figure(name: str = "quadratic", lrs: tuple[float, ...] = (0.02, 0.1, 0.19
     for i, lr in enumerate(lrs):
         relation = _relation(lr, f.smoothness) if isinstance(f, Quadratic) else ""
         draw_path(axes, name, lr, steps, color=f"C{i}", label=f"γ = {lr:g}{relation}")
-    axes[0].legend(loc="lower right", fontsize=8)
-    axes[1].legend(fontsize=8)
+    axes[1].legend(fontsize=8)  # one legend, beside the paths: on the left it would hide them
     fig.tight_layout()
     return fig
 

@@ -41,6 +41,7 @@ def draw_latent_scatter(codes: torch.Tensor, labels: torch.Tensor, ax=None, elev
     if point is not None:
         ax.scatter(*point.reshape(3, 1).numpy(), s=250, marker="*", color="black", label="z")
     ax.set(xlabel="$z_1$", ylabel="$z_2$", zlabel="$z_3$")
+    ax.locator_params(nbins=4)  # three or four ticks per axis: no overlapping labels
     ax.view_init(elev=elev, azim=azim)
     ax.legend(title="digit", loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=11, markerscale=3, fontsize=8,
               columnspacing=0.8, handletextpad=0.1)

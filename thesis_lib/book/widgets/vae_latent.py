@@ -54,7 +54,8 @@ def latent_manifold_figure(model: VAE, n: int = 15, codes: torch.Tensor | None =
     fig, (ax_codes, ax_grid) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.3), layout="constrained",
                                             gridspec_kw={"width_ratios": [1.1, 1]})
     _scatter_codes(ax_codes, codes, labels)
-    ax_codes.plot(z[:, 0].numpy(), z[:, 1].numpy(), "k+", ms=4, alpha=0.7, label="grid points decoded on the right")
+    ax_codes.plot(z[:, 0].numpy(), z[:, 1].numpy(), "+", color="0.35", ms=3, mew=0.6, alpha=0.5,
+                  label="grid points decoded on the right")  # light: the codes stay visible beneath
     ax_codes.set(xlabel="$z_1$", ylabel="$z_2$", title="Encoder means of test digits", aspect="equal")
     ax_codes.legend(loc="upper right", fontsize=8)
     side = _side(model)

@@ -148,9 +148,11 @@ def assert_fits(page, page_name: str, tables: bool) -> None:
 
 @pytest.mark.parametrize("page_name", chapter_pages())
 def test_page_fits_a_phone(server, browser, page_name):
-    """At a phone's width (390 CSS px) a table may scroll inside its own wrapper; the page may not."""
+    """At a phone's width (390 CSS px) a table may scroll inside its own wrapper; the page may not, and
+    code and output lines wrap (``_static/book.css``) rather than run past their block."""
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{server}/{page_name}.html", wait_until="load")
     page.wait_for_load_state("networkidle")
     assert_fits(page, page_name, tables=False)
+    assert_nothing_cut_off(page, page_name)
     page.close()

@@ -28,12 +28,28 @@ def test_each_loop_trains_algorithm_1s_model(loop):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("way", ["library", "minimal", "compute_floor"])
+def test_each_vae_loop_lowers_the_negative_elbo(way):
+    from thesis_lib.experiments.vaes import LIKELIHOOD
+    from thesis_lib.infra.training import evaluate
+
+    images = load_mnist("train").images[:1000]
+    torch.manual_seed(0)
+    untrained = evaluate(LIKELIHOOD.build(), LIKELIHOOD.objective_function, images[:200])
+    seconds, model = bench.time_vae(images, CPU, way, warmup_steps=1)
+    assert seconds > 0 and evaluate(model, LIKELIHOOD.objective_function, images[:200]) < 0.9 * untrained
+
+
+@pytest.mark.slow
 def test_the_json_line_has_the_times_and_their_ratios():
     result = bench.run(CPU, limit=1024)
     assert set(result) == {"benchmark", "device", "threads", "torch", "library_s", "dataloader_s",
                            "compute_floor_s", "dataloader_over_library", "compute_floor_over_library",
-                           "algorithm1_1000_epochs_min"}
+                           "algorithm1_1000_epochs_min", "vae", "vae_library_s", "vae_minimal_s",
+                           "vae_compute_floor_s", "vae_compute_floor_over_library"}
     assert "1024 images" in result["benchmark"] and result["device"].startswith("cpu")
     assert result["dataloader_over_library"] == pytest.approx(result["dataloader_s"] / result["library_s"], rel=0.05)
+    assert result["vae_compute_floor_over_library"] == pytest.approx(
+        result["vae_compute_floor_s"] / result["vae_library_s"], rel=0.05)
     assert result["algorithm1_1000_epochs_min"] == pytest.approx(result["library_s"] * 60_000 / 1024 * 1000 / 60,
                                                                  rel=0.05)

@@ -16,6 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	bash tools/git_filters.sh
 	touch $(STAMP)
 
 data: $(STAMP)
@@ -38,8 +39,9 @@ kernel-probe: $(STAMP)
 	$(PY) tools/kernel_probe.py
 	env $(PORTABLE_ENV) $(PY) tools/kernel_probe.py
 
+# as root (a container) Jupyter refuses to start unless told; other users get the default behaviour
 lab: data
-	$(VENV)/bin/jupyter lab chapters/
+	$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) chapters/
 
 bench: $(STAMP)
 	$(PY) -m thesis_lib.experiments.bench

@@ -65,3 +65,29 @@ def test_every_library_name_the_prose_mentions_exists(path):
         except AttributeError:
             missing.append(dotted)
     assert not missing, f"{path.name} names library objects that do not exist: {missing}"
+
+
+def test_notebooks_pass_through_nbstripout_so_running_them_leaves_git_clean(tmp_path):
+    """``.gitattributes`` sends every notebook through nbstripout with the keys of
+    ``tools/git_filters.sh``; the committed chapters are already in that form, so the filter changes
+    nothing in them, while a notebook with outputs and a kernel's metadata is cleaned."""
+    import re
+    import shutil
+    import subprocess
+
+    assert "*.ipynb filter=nbstripout diff=ipynb" in (ROOT / ".gitattributes").read_text()
+    keys = re.search(r'extrakeys "([^"]+)"', (ROOT / "tools" / "git_filters.sh").read_text()).group(1)
+    strip = shutil.which("nbstripout") or str(ROOT / ".venv" / "bin" / "nbstripout")
+    for path in CHAPTERS:
+        shutil.copy(path, tmp_path / path.name)
+    run = json.loads(CHAPTERS[0].read_text())
+    run["metadata"]["language_info"] = {"name": "python", "version": "3.11.7"}
+    run["metadata"]["kernelspec"]["display_name"] = "Python 3 (ipykernel)"
+    cell = next(c for c in run["cells"] if c["cell_type"] == "code")
+    cell["outputs"], cell["execution_count"] = [{"output_type": "stream", "name": "stdout", "text": "x"}], 3
+    (tmp_path / "ran-in-lab.ipynb").write_text(json.dumps(run))
+    subprocess.run([strip, "--extra-keys", keys, *sorted(tmp_path.glob("*.ipynb"))], check=True)
+    for path in CHAPTERS:
+        assert json.loads((tmp_path / path.name).read_text()) == json.loads(path.read_text()), (
+            f"{path.name} is not in nbstripout's form: run tools/git_filters.sh and commit it again")
+    assert json.loads((tmp_path / "ran-in-lab.ipynb").read_text()) == json.loads(CHAPTERS[0].read_text())

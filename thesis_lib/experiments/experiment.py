@@ -123,13 +123,14 @@ def spec_differences(committed: dict[str, Any], current: dict[str, Any], prefix:
     return out
 
 
-def committed_mismatch(experiment: Experiment, budget: str) -> str | None:
+def committed_mismatch(experiment: Experiment, budget: str, spec: dict[str, Any] | None = None) -> str | None:
     """Why ``checkpoints/<name>.pt`` cannot serve ``experiment`` at ``budget`` (another spec, named
-    field by field, or too few epochs), ``"absent"`` when there is none, or ``None`` when it can."""
+    field by field, or too few epochs), ``"absent"`` when there is none, or ``None`` when it can.
+    ``spec``: the experiment's spec at ``budget``, if the caller has it already."""
     manifest = committed_manifest(experiment.name)
     if manifest is None:
         return "absent"
-    spec = experiment.spec(budget)
+    spec = spec or experiment.spec(budget)
     if manifest.get("key") != spec_key(spec):
         differences = spec_differences(manifest.get("spec", {}), spec) or ["(the manifest has no spec)"]
         return "it was trained for another spec: " + "; ".join(differences)
@@ -155,7 +156,7 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
     key = spec_key(spec)
     torch.manual_seed(config.seed)
     model = experiment.build()
-    mismatch = committed_mismatch(experiment, budget) if use_committed else "not asked for"
+    mismatch = committed_mismatch(experiment, budget, spec) if use_committed else "not asked for"
     if mismatch not in (None, "absent", "not asked for"):
         warnings.warn(f"checkpoints/{experiment.name}.pt is not used: {mismatch}. Training in the cache instead.",
                       CommittedCheckpointMismatch, stacklevel=3)

@@ -156,8 +156,8 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
     key = spec_key(spec)
     torch.manual_seed(config.seed)
     model = experiment.build()
-    mismatch = committed_mismatch(experiment, budget, spec) if use_committed else "not asked for"
-    if mismatch not in (None, "absent", "not asked for"):
+    mismatch = committed_mismatch(experiment, budget, spec) if use_committed else "absent"
+    if mismatch not in (None, "absent"):
         warnings.warn(f"checkpoints/{experiment.name}.pt is not used: {mismatch}. Training in the cache instead.",
                       CommittedCheckpointMismatch, stacklevel=3)
     if mismatch is None:

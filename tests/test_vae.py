@@ -368,3 +368,22 @@ def test_explorers_redraw_what_the_sliders_ask_for(shown_by):
         latent_explorer(VAE((16, 8), latent=3))
     with pytest.raises(ValueError, match="square"):
         latent_manifold_figure(VAE((15, 8), latent=2))
+
+
+def test_active_units_count_the_mean_coordinates_that_vary_over_the_data():
+    from thesis_lib.likelihood import active_units
+
+    torch.manual_seed(0)
+    model = VAE((16, 12), latent=5).double()
+    last = model.encoder.layers[-1]  # its first 5 outputs are μ
+    with torch.no_grad():
+        last.W[:2].zero_()           # μ_1, μ_2: the bias alone, the same for every x
+        last.W[2].mul_(1e-3)         # μ_3: varies, but far below the threshold
+        last.W[3:5].mul_(20)         # μ_4, μ_5: vary well above it
+    x = torch.rand(500, 16, dtype=torch.float64)
+    mu = model.encode(x)[0].detach().numpy()
+    by_numpy = int((np.diag(np.cov(mu, rowvar=False)) > 1e-2).sum())
+    assert active_units(model, x, batch_size=128) == by_numpy == 2
+    assert active_units(model, x, threshold=0.0) == 3
+    with pytest.raises(ValueError, match="at least 2"):
+        active_units(model, x[:1])

@@ -13,6 +13,7 @@ import torch
 from torch.distributions import Distribution, Normal
 
 from .infra.seeding import seeded_evaluation
+from .infra.training import as_float
 from .infra.validation import positive_int
 from .latent_models import diagonal_gaussian
 from .vae import VAE, bernoulli_nll, elbo_terms
@@ -93,3 +94,23 @@ def evaluate_likelihood(model: VAE, x: Tensor, k: int, batch_size: int = 100, se
             sums += torch.stack([-est.log_likelihood.sum(), -est.elbo.sum(), rec.sum(), kl.sum()]).double().cpu()
     nll, nelbo, rec, kl = (sums / len(x)).tolist()
     return LikelihoodReport(nll, nelbo, rec, kl, k, len(x))
+
+
+#: Burda et al. (2015, §5.2): a latent unit is active when its posterior mean varies over the data
+#: with a variance above this
+ACTIVE_UNIT_THRESHOLD = 1e-2
+
+
+@torch.no_grad()
+def active_units(model: VAE, x: Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD, batch_size: int = 1000) -> int:
+    """The number of latent units u with Cov_x(E_q[u | x]) > ``threshold`` over the images x [N, ...]
+    (uint8 images are divided by 255):
+    for a Gaussian encoder E_q[u | x] is the encoder mean μ(x), so this counts the coordinates of μ
+    whose variance across the data exceeds the threshold (Burda et al. 2015)."""
+    positive_int("batch_size", batch_size)
+    if len(x) < 2:
+        raise ValueError(f"x has {len(x)} image(s); the variance over the data needs at least 2")
+    param = next(model.parameters())
+    means = torch.cat([model.encode(as_float(x[i:i + batch_size]).to(param.device, param.dtype))[0].double().cpu()
+                       for i in range(0, len(x), batch_size)])
+    return int((means.var(dim=0) > threshold).sum())

@@ -31,9 +31,12 @@ def use_book_style() -> None:
     plt.rcParams.update(BOOK_STYLE)
 
 
-def figure_width(fraction: float = 1.0) -> float:
-    """``fraction`` of the book's figure width, in inches."""
-    return FIGURE_WIDTH * fraction
+def _square(images: torch.Tensor) -> torch.Tensor:
+    """Flat square images [n, H*H] as [n, H, H]; images [n, H, W] are returned unchanged."""
+    if images.ndim == 2:
+        side = int(round(images.shape[1] ** 0.5))
+        return images.reshape(len(images), side, side)
+    return images
 
 
 def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None = None, ax=None,
@@ -42,10 +45,7 @@ def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None 
 
     Returns the figure. Pixel values are shown on their own scale (uint8 0–255 or floats 0–1).
     """
-    images = images.detach().cpu()
-    if images.ndim == 2:
-        side = int(round(images.shape[1] ** 0.5))
-        images = images.reshape(len(images), side, side)
+    images = _square(images.detach().cpu())
     n = len(images)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
@@ -69,9 +69,7 @@ def show_images(images: torch.Tensor, ncols: int = 10, titles: list[str] | None 
 def tile(images: torch.Tensor, rows: int) -> torch.Tensor:
     """Images [rows·cols, h, w] (or [rows·cols, h·w] for square images) as one [rows·h, cols·w] mosaic,
     row by row."""
-    if images.ndim == 2:
-        side = int(round(images.shape[1] ** 0.5))
-        images = images.reshape(len(images), side, side)
+    images = _square(images)
     n, h, w = images.shape
     if n % rows:
         raise ValueError(f"rows={rows} is not allowed for {n} images; it must divide the number of images")
@@ -101,13 +99,18 @@ def provenance(history: History, data: str = "MNIST, 60,000 training images") ->
     """The lines a caption carries: budget, device, epochs, data and where the model came from,
     wrapped to the width of a printed output (:data:`OUTPUT_WIDTH`)."""
     budget = history.extra.get("budget", "unknown")
-    return textwrap.fill(f"{budget} budget, trained on {history.device}, {history.epochs} epochs, {data}; "
-                         f"model source: {history.origin}", OUTPUT_WIDTH, subsequent_indent="    ")
+    return wrap(f"{budget} budget, trained on {history.device}, {history.epochs} epochs, {data}; "
+                f"model source: {history.origin}")
+
+
+def wrap(text: str, width: int = OUTPUT_WIDTH) -> str:
+    """``text`` wrapped to the width of a page's printed output, continuation lines indented."""
+    return textwrap.fill(text, width, subsequent_indent="    ")
 
 
 def say(text: str, width: int = OUTPUT_WIDTH) -> None:
     """Print a long line wrapped to the width of a page's code block (continuation lines indented)."""
-    print(textwrap.fill(text, width, subsequent_indent="    "))
+    print(wrap(text, width))
 
 
 def models_note(experiments, budget: str | None = None) -> str:

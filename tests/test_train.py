@@ -213,3 +213,47 @@ def test_fit_follows_the_learning_rate_schedule_like_torch_multistep_lr():
     for p, q, c in zip(model.parameters(), reference.parameters(), constant.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
     assert max((p - c).abs().max().item() for p, c in zip(model.parameters(), constant.parameters())) > 1e-3
+
+
+def test_a_step_keyed_schedule_changes_the_rate_between_steps_like_multistep_lr():
+    """schedule_epoch_steps=2: stages end after 2 and 8 steps, inside the first two epochs of 6 steps."""
+    x, y = small_mnist(600)
+    config = TrainConfig(epochs=3, batch_size=100, lr=1e-2, seed=3, lr_schedule="burda", schedule_epoch_steps=2)
+    torch.manual_seed(0)
+    model = classifier()
+    fit(model, cross_entropy, x, train_y=y, config=config, device="cpu", progress=False)
+
+    torch.manual_seed(0)
+    reference = classifier()
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-2, fused=True)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2, 8, 26], gamma=10 ** (-1 / 7))
+    gen = torch.Generator().manual_seed(3)
+    for _ in range(3):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), 100):
+            idx = perm[i:i + 100]
+            loss = cross_entropy(reference, x[idx].float() / 255, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+    for p, q in zip(model.parameters(), reference.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+
+
+def test_a_kl_warmup_passes_each_step_its_weight_and_no_warmup_passes_none():
+    x = small_mnist(250)[0]
+    seen = []
+
+    def objective(model, xb, yb, **kw):
+        seen.append(kw.get("kl_weight"))
+        return model(xb.reshape(len(xb), -1)).square().mean()
+
+    config = TrainConfig(epochs=3, batch_size=100, lr=1e-3, kl_warmup_epochs=2)
+    fit(nn.Linear(784, 2), objective, x, config=config, device="cpu", progress=False)
+    assert seen == pytest.approx([config.kl_weight_at(s // 3, s, 3) for s in range(9)])
+    assert seen[:6] == pytest.approx([(s + 1) / 6 for s in range(6)]) and seen[6:] == [1.0] * 3
+    seen.clear()
+    fit(nn.Linear(784, 2), objective, x, config=dataclasses.replace(config, kl_warmup_epochs=0), device="cpu",
+        progress=False)
+    assert seen == [None] * 9

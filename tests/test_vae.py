@@ -30,7 +30,17 @@ from thesis_lib.latent_models import LinearGaussianModel, diagonal_gaussian
 from thesis_lib.likelihood import evaluate_likelihood, importance_sampled, vae_importance_sampled
 from thesis_lib.losses import bce_sum
 from thesis_lib.monte_carlo import monte_carlo
-from thesis_lib.vae import VAE, beta_negative_elbo, elbo_terms, fixed_binarisation, negative_elbo
+from thesis_lib.vae import (
+    VAE,
+    beta_negative_elbo,
+    elbo_terms,
+    fixed_binarisation,
+    importance_log_weights,
+    negative_elbo,
+    negative_iwae_bound,
+    set_output_bias,
+    train_mean_logit,
+)
 
 DTYPE = torch.float64
 
@@ -218,6 +228,72 @@ def test_negative_elbo_gradient_flows_through_encoder_and_decoder():
     model = small_vae()
     negative_elbo(model, torch.rand(4, 16, dtype=DTYPE)).backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+
+
+def test_a_kl_weight_scales_the_kl_term_of_both_elbos():
+    model = small_vae(beta=2.0)
+    x = torch.bernoulli(torch.rand(5, 16, dtype=DTYPE, generator=torch.Generator().manual_seed(2)))
+    torch.manual_seed(1)
+    rec, kl = elbo_terms(model, torch.bernoulli(x))
+    for objective, beta in ((negative_elbo, 1.0), (beta_negative_elbo, 2.0)):
+        torch.manual_seed(1)
+        torch.testing.assert_close(objective(model, x, kl_weight=0.25), (rec + 0.25 * beta * kl).mean())
+
+
+def test_importance_log_weights_match_torch_distributions():
+    model = small_vae()
+    gen = torch.Generator().manual_seed(5)
+    x = torch.bernoulli(torch.rand(6, 16, dtype=DTYPE, generator=gen), generator=gen)
+    eps = torch.randn(4, 6, 3, dtype=DTYPE, generator=gen)
+    mu, logvar = model.encoder(x).chunk(2, -1)
+    q = Normal(mu, (0.5 * logvar).exp())
+    z = mu + q.scale * eps
+    expected = (Bernoulli(logits=model.decoder(z)).log_prob(x).sum(-1) + Normal(0.0, 1.0).log_prob(z).sum(-1)
+                - q.log_prob(z).sum(-1))
+    torch.testing.assert_close(importance_log_weights(model, x, eps), expected)
+
+
+def test_the_iwae_bound_is_the_importance_estimate_and_tighter_than_the_elbo():
+    """-L_k with k = 5 equals -log mean exp(log w) of the same draws, has gradients, and on average
+    lies below the negative ELBO (L_1 <= L_5, Burda et al. 2015, Thm 1)."""
+    model = small_vae()
+    x = torch.bernoulli(torch.rand(200, 16, dtype=DTYPE, generator=torch.Generator().manual_seed(6)))
+    torch.manual_seed(3)
+    value = negative_iwae_bound(model, x, k=5)
+    torch.manual_seed(3)
+    xb = torch.bernoulli(x)
+    eps = torch.randn(5, 200, 3, dtype=DTYPE)
+    log_w = importance_log_weights(model, xb, eps)
+    torch.testing.assert_close(value, -(log_w.exp().mean(0)).log().mean())
+    value.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    with torch.no_grad():
+        torch.manual_seed(4)
+        iwae = torch.stack([negative_iwae_bound(model, x, k=5) for _ in range(20)]).mean()
+        torch.manual_seed(4)
+        elbo = torch.stack([negative_iwae_bound(model, x, k=1) for _ in range(20)]).mean()
+        analytic = sum(t.mean() for t in elbo_terms(model, x))
+    assert iwae < elbo - 0.05
+    assert abs(elbo - analytic) < 0.05 * analytic
+    with pytest.raises(ValueError, match="k="):
+        negative_iwae_bound(model, x, k=0)
+
+
+def test_the_output_bias_is_burdas_clipped_logit_of_the_mean_pixel():
+    images = torch.randint(0, 256, (40, 4, 4), dtype=torch.uint8)
+    images[:, 0, 0] = 0
+    images[:, 0, 1] = 255
+    mean = images.reshape(40, -1).numpy().mean(0) / 255
+    expected = -np.log(1.0 / np.clip(mean, 0.001, 0.999) - 1.0)
+    np.testing.assert_allclose(train_mean_logit(images).numpy(), expected, rtol=1e-5)
+    model = small_vae().float()
+    set_output_bias(model, train_mean_logit(images))
+    with torch.no_grad():
+        model.decoder.layers[-1].W.zero_()
+        decoded = model.decode_mean(torch.randn(3, 3))
+    np.testing.assert_allclose(decoded.numpy(), np.broadcast_to(np.clip(mean, 0.001, 0.999), (3, 16)), rtol=1e-5)
+    with pytest.raises(ValueError, match=r"bias has shape \(15,\)"):
+        set_output_bias(model, torch.zeros(15))
 
 
 def test_fixed_binarisation_is_seeded():

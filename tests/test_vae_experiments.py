@@ -16,7 +16,7 @@ from thesis_lib.vae import VAE, beta_negative_elbo
 
 def test_every_experiment_is_registered_for_make_reproduce():
     names = [e.name for e in vx.EXPERIMENTS]
-    assert len(names) == len(set(names)) == 7
+    assert len(names) == len(set(names)) == 9
     assert set(names) <= set(registered())
 
 
@@ -29,6 +29,23 @@ def test_budgets():
     nll = vx.LIKELIHOOD.config("full")
     assert nll.adam_eps == 1e-4 and nll.lr_schedule == "burda"  # Burda et al. (2015)
     assert vx.LIKELIHOOD.evaluation is vx.likelihood_protocol
+
+
+def test_the_recipe_models_differ_from_the_likelihood_model_only_where_they_say():
+    """vae-mnist-nll-recipe: + output bias from the data and a KL warm-up; iwae-mnist-nll: + the bias
+    and the IWAE bound (k = 5) as the objective; same widths, activation, optimiser and schedule."""
+    base = vx.LIKELIHOOD.spec("full")
+    recipe, iwae = vx.RECIPE.spec("full"), vx.IWAE.spec("full")
+    assert recipe["architecture"] == iwae["architecture"] == base["architecture"] | {"output_bias": "train-mean-logit"}
+    assert recipe["training"] == base["training"] | {"kl_warmup_epochs": vx.KL_WARMUP_EPOCHS}
+    assert iwae["training"] == base["training"] and iwae["objective"] == "negative-iwae-bound-k5"
+    assert vx.RECIPE.config("full").epochs == 1093 and vx.IWAE.config("full").epochs == 364
+    assert vx.STAGE_ENDS == (1, 4, 13, 40, 121, 364, 1093, 3280)
+    mean = load_mnist("train").images.reshape(60_000, -1).double().mean(0) / 255
+    for exp in (vx.RECIPE, vx.IWAE):
+        torch.manual_seed(0)
+        bias = exp.build().decoder.layers[-1].b.detach()
+        torch.testing.assert_close(bias, torch.logit(mean.clamp(1e-3, 1 - 1e-3)).float())
 
 
 def test_models_are_the_stated_architectures():

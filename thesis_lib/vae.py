@@ -1,12 +1,15 @@
 """The variational autoencoder of Kingma & Welling (2013) (Def 3.2.6): Gaussian encoder, Bernoulli
 decoder, standard normal prior, built from the thesis's networks (Def 1.1.6, 2.1.1, 2.1.2); its
-negative ELBO with dynamic binarisation and a β-weighted version.
+negative ELBO with dynamic binarisation and a β-weighted version; the importance-weighted bound
+L_k of Burda et al. (2015) as a training objective (the IWAE); the decoder's output bias set from
+the training data, as Burda et al.'s code does.
 
 All log-densities are in nats; the terms are per image (sums over the pixels).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
@@ -97,13 +100,58 @@ def elbo_terms(model: VAE, x: Tensor, eps: Tensor | None = None) -> tuple[Tensor
     return bernoulli_nll(x, model.decode(z)), kl_to_standard_normal(mu, logvar)
 
 
-def negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None) -> Tensor:
-    """Mean over the batch of -ELBO per image, x re-binarised (dynamic binarisation); ``y`` is unused."""
+def negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None, kl_weight: float = 1.0) -> Tensor:
+    """Mean over the batch of -ELBO per image, x re-binarised (dynamic binarisation); ``y`` is unused.
+    ``kl_weight`` < 1 weighs the KL term down (a KL warm-up, ``TrainConfig.kl_warmup_epochs``)."""
     reconstruction, kl = elbo_terms(model, binarise(x))
-    return (reconstruction + kl).mean()
+    return (reconstruction + kl_weight * kl).mean()
 
 
-def beta_negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None) -> Tensor:
-    """Mean over the batch of reconstruction + model.beta · KL (β-VAE); equals :func:`negative_elbo` at β = 1."""
+def beta_negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None, kl_weight: float = 1.0) -> Tensor:
+    """Mean over the batch of reconstruction + model.beta · KL (β-VAE); equals :func:`negative_elbo` at β = 1.
+    ``kl_weight`` multiplies β during a KL warm-up."""
     reconstruction, kl = elbo_terms(model, binarise(x))
-    return (reconstruction + model.beta * kl).mean()
+    return (reconstruction + kl_weight * model.beta * kl).mean()
+
+
+def importance_log_weights(model: VAE, x: Tensor, eps: Tensor) -> Tensor:
+    """log w_j = log p(x | z_j) + log p(z_j) - log q(z_j | x) at z_j = μ + σ ε_j, for binary images
+    x [B, ...] and noise eps [k, B, latent]: [k, B], differentiable in the model's parameters."""
+    x = x.reshape(len(x), -1)
+    mu, logvar = model.encode(x)
+    z = reparameterise(mu.expand_as(eps), logvar.expand_as(eps), eps)
+    log_prior = -0.5 * (z ** 2 + math.log(2 * math.pi)).sum(-1)
+    log_q = -0.5 * (eps ** 2 + math.log(2 * math.pi) + logvar).sum(-1)
+    return -bernoulli_nll(x, model.decode(z)) + log_prior - log_q
+
+
+def negative_iwae_bound(model: VAE, x: Tensor, y: Tensor | None = None, k: int = 5) -> Tensor:
+    """Mean over the batch of -L_k = -log (1/k) Σ_j w_j (Burda et al. 2015, eq. 8), x re-binarised: the
+    IWAE's training objective; k = 1 is the one-sample ELBO with a Monte Carlo KL. ``y`` is unused."""
+    positive_int("k", k)
+    x = binarise(x).reshape(len(x), -1)
+    eps = torch.randn(k, len(x), model.latent, device=x.device, dtype=x.dtype)
+    log_w = importance_log_weights(model, x, eps)
+    return (math.log(k) - torch.logsumexp(log_w, dim=0)).mean()
+
+
+#: Burda et al.'s ``get_train_bias_np`` clips the mean pixel to [0.001, 0.999] before the logit
+OUTPUT_BIAS_CLIP = 1e-3
+
+
+def train_mean_logit(train_x: Tensor, clip: float = OUTPUT_BIAS_CLIP) -> Tensor:
+    """logit(clip(mean pixel, clip, 1 - clip)) of images [N, ...] (uint8 divided by 255): the decoder
+    output bias with which an untrained decoder outputs the training data's mean image."""
+    x = train_x.reshape(len(train_x), -1)
+    mean = x.double().mean(0) / (255 if x.dtype == torch.uint8 else 1)
+    return torch.logit(mean.clamp(clip, 1 - clip)).float()
+
+
+def set_output_bias(model: VAE, bias: Tensor) -> VAE:
+    """Overwrite the bias of the decoder's last layer (the Bernoulli logits) with ``bias`` [d_0]."""
+    layer = model.decoder.layers[-1]
+    if bias.shape != layer.b.shape:
+        raise ValueError(f"bias has shape {tuple(bias.shape)}; the decoder's output layer needs {tuple(layer.b.shape)}")
+    with torch.no_grad():
+        layer.b.copy_(bias)
+    return model

@@ -8,7 +8,10 @@ its ``extra_repr`` keeps every trained model's key. Kinds and their fields:
 * ``mirrored-autoencoder``: encoder ``widths`` and its mirror (Def 2.1.1–2.1.3) — ``widths``,
   ``activation``, ``bottleneck_activation``, ``output_activation``;
 * ``conv-autoencoder``: :class:`~thesis_lib.conv_layers.ConvAutoencoder` — ``bottleneck``;
-* ``vae``: :class:`~thesis_lib.vae.VAE` — ``widths``, ``latent``, ``activation``, ``beta``.
+* ``vae``: :class:`~thesis_lib.vae.VAE` — ``widths``, ``latent``, ``activation``, ``beta``, and
+  optionally ``output_bias``: ``"random"`` (nn.Linear's initialisation, the default) or
+  ``"train-mean-logit"`` (the logit of the training data's mean pixel, Burda et al.'s code; the
+  training images are then needed to build the model).
 
 Activations are named: those of :data:`~thesis_lib.activations.ACTIVATION_NAMES`, or ``tanh``.
 """
@@ -24,7 +27,8 @@ from ..activations import ACTIVATION_NAMES
 from ..autoencoders import mirrored_autoencoder
 from ..conv_layers import ConvAutoencoder
 from ..networks import DeepNetwork
-from ..vae import VAE
+from ..infra.validation import choice
+from ..vae import VAE, set_output_bias, train_mean_logit
 
 #: activations an architecture spec may name beyond the thesis's examples (Ex 1.1.2)
 EXTRA_ACTIVATIONS = {"tanh": torch.tanh}
@@ -48,7 +52,11 @@ def _mirrored(widths, activation, bottleneck_activation, output_activation) -> n
                                 bottleneck_activation=_activation(bottleneck_activation))
 
 
-def _vae(widths, latent, activation, beta) -> nn.Module:
+OUTPUT_BIASES = ("random", "train-mean-logit")
+
+
+def _vae(widths, latent, activation, beta, output_bias="random") -> nn.Module:
+    choice("output_bias", output_bias, OUTPUT_BIASES)
     return VAE(widths, latent=latent, activation=_activation(activation), beta=beta)
 
 
@@ -60,14 +68,20 @@ KINDS: dict[str, Callable[..., nn.Module]] = {
 }
 
 
-def build(architecture: dict[str, Any]) -> nn.Module:
-    """The freshly initialised model an architecture spec describes (seed torch first for fixed weights)."""
+def build(architecture: dict[str, Any], train_x: torch.Tensor | None = None) -> nn.Module:
+    """The freshly initialised model an architecture spec describes (seed torch first for fixed weights);
+    ``train_x``: the training images, for a spec whose initialisation reads them."""
     fields = dict(architecture)
     kind = fields.pop("kind", None)
     if kind not in KINDS:
         raise ValueError(f"architecture kind={kind!r} is not allowed; choose one of {', '.join(map(repr, KINDS))}")
     try:
-        return KINDS[kind](**fields)
+        model = KINDS[kind](**fields)
     except TypeError as exc:
         raise ValueError(f"architecture {architecture} has fields that kind={kind!r} does not take ({exc}); "
                          "see thesis_lib.experiments.architectures for each kind's fields") from exc
+    if fields.get("output_bias") == "train-mean-logit":
+        if train_x is None:
+            raise ValueError("output_bias='train-mean-logit' sets the bias from the training images: pass train_x")
+        set_output_bias(model, train_mean_logit(train_x))
+    return model

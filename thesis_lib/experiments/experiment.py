@@ -10,6 +10,7 @@ reader is told which fields differ before anything trains.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import warnings
@@ -19,11 +20,11 @@ import torch
 from torch import nn
 
 from ..infra.checkpoints import cache_dir, committed_manifest, committed_path, load_checkpoint, tensor_digest
-from ..infra.config import TrainConfig, active_budget, default_device
+from ..infra.config import BUDGETS, TrainConfig, active_budget, default_device
 from ..infra.training import History, Objective, evaluate, fit
 from ..losses import reconstruction_mse
 from ..risk import cross_entropy_risk
-from ..vae import beta_negative_elbo, negative_elbo
+from ..vae import beta_negative_elbo, negative_elbo, negative_iwae_bound
 from . import architectures
 from .datasets import DATASETS, Data
 
@@ -36,7 +37,11 @@ OBJECTIVES: dict[str, Objective] = {
     "cross-entropy": cross_entropy_risk,
     "negative-elbo": negative_elbo,
     "beta-negative-elbo": beta_negative_elbo,
+    "negative-iwae-bound-k5": functools.partial(negative_iwae_bound, k=5),
 }
+
+#: the objectives with a KL term that a warm-up (``TrainConfig.kl_warmup_epochs``) can weigh
+WARMUP_OBJECTIVES = ("negative-elbo", "beta-negative-elbo")
 
 #: modules that define a list ``EXPERIMENTS`` of :class:`Experiment`
 EXPERIMENT_MODULES = ("thesis_lib.experiments.classifiers", "thesis_lib.experiments.autoencoders",
@@ -54,6 +59,9 @@ class Experiment:
     ``config(budget)`` gives the training configuration for ``"quick"`` or ``"full"``. ``evaluation``,
     if given, maps the trained model to further named numbers too costly for every run (such as a
     k = 5000 likelihood); ``make reproduce`` computes them once and writes them into the manifest.
+    ``curve``, if given, is measured on the model after each epoch of ``curve_epochs`` while it
+    trains (kept in the checkpoint's history, ``history.extra["curve"]``); it does not change what
+    is trained.
     """
 
     name: str
@@ -63,6 +71,8 @@ class Experiment:
     config: Callable[[str], TrainConfig]
     description: str = ""
     evaluation: Callable[[nn.Module], dict[str, float]] | None = None
+    curve: Callable[[nn.Module], dict[str, float]] | None = None
+    curve_epochs: tuple[int, ...] = ()
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
@@ -70,10 +80,15 @@ class Experiment:
                              f"{', '.join(map(repr, OBJECTIVES))}")
         if self.data not in DATASETS:
             raise ValueError(f"data={self.data!r} is not allowed; choose one of {', '.join(map(repr, DATASETS))}")
+        if self.objective not in WARMUP_OBJECTIVES and any(self.config(b).kl_warmup_epochs for b in BUDGETS):
+            raise ValueError(f"kl_warmup_epochs is set but objective={self.objective!r} has no KL term to warm up; "
+                             f"a warm-up is allowed with {', '.join(map(repr, WARMUP_OBJECTIVES))}")
 
     def build(self) -> nn.Module:
-        """A freshly initialised model of this architecture (from torch's current random state)."""
-        return architectures.build(self.architecture)
+        """A freshly initialised model of this architecture (from torch's current random state; an
+        initialisation from the data reads the training images)."""
+        train_x = self.dataset()[0] if "output_bias" in self.architecture else None
+        return architectures.build(self.architecture, train_x)
 
     @property
     def objective_function(self) -> Objective:
@@ -169,9 +184,13 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
         return model.to(device or default_device()).eval(), history
     train_x, train_y, test_x, test_y = experiment.dataset()
     path = cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt"
+    curve = None
+    if experiment.curve is not None:
+        def curve(model: nn.Module, epoch: int) -> dict | None:
+            return experiment.curve(model) if epoch in experiment.curve_epochs else None
     history = fit(model, experiment.objective_function, train_x, config=config, train_y=train_y, test_x=test_x,
                   test_y=test_y, device=device, progress=progress, desc=experiment.name, checkpoint=path, key=key,
-                  spec=spec)
+                  spec=spec, curve=curve)
     history.extra["key"] = key
     return model, history
 

@@ -3,7 +3,8 @@
 The dataset lives on the device as one tensor (uint8 images stay uint8 until a batch is sliced);
 each epoch shuffles indices on the device and slices batches: no per-sample Python work and no
 DataLoader in the hot path. ``objective(model, x, y)`` returns the scalar to minimise for a
-float batch ``x`` in [0, 1] and its targets ``y`` (or ``None``).
+float batch ``x`` in [0, 1] and its targets ``y`` (or ``None``); under a KL warm-up
+(``TrainConfig.kl_warmup_epochs``) it is called with ``kl_weight=`` the step's weight too.
 
 With a checkpoint path, the state (weights, optimiser, epoch, random states) is written
 atomically after every epoch, so a killed run resumes and loses at most one epoch.
@@ -78,11 +79,16 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
         test_y: torch.Tensor | None = None, device: torch.device | str | None = None,
         progress: bool | None = None, desc: str | None = None, checkpoint: Path | None = None,
         key: str = "", spec: dict | None = None,
-        on_epoch_end: Callable[[int, History], None] | None = None) -> History:
+        on_epoch_end: Callable[[int, History], None] | None = None,
+        curve: Callable[[nn.Module, int], dict | None] | None = None) -> History:
     """Train ``model`` for ``config.epochs`` epochs of shuffled minibatches (Algorithm 1's loop).
 
     With ``checkpoint``, the state is saved atomically after every epoch (under ``key``, with the
     experiment's ``spec`` if given) and a run that was interrupted resumes from the last saved epoch.
+    ``curve(model, epochs_done)``, if given, is called after every epoch, before the save; what it
+    returns (unless ``None``) is kept in ``history.extra["curve"][str(epochs_done)]``; its time is
+    not counted in the wall time. It must leave
+    the random state as it found it (measure inside :func:`~thesis_lib.infra.seeding.seeded_evaluation`).
     """
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
@@ -113,14 +119,22 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
         bar = tqdm(total=config.epochs, initial=history.epochs, desc=desc or "training", unit="epoch")
     started = time.perf_counter() - history.wall_time
     model.train()
+    steps_per_epoch = -(-n // bs)
     while history.epochs < config.epochs:
+        epoch = history.epochs
+        step = epoch * steps_per_epoch
         for group in optimizer.param_groups:
-            group["lr"] = config.lr_at(history.epochs)
+            group["lr"] = config.lr_at(epoch, step)
         perm = torch.randperm(n, device=device, generator=gen)
         total = torch.zeros((), device=device)
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
-            loss = objective(model, as_float(x[idx]), None if y is None else y[idx])
+            if config.schedule_epoch_steps:
+                for group in optimizer.param_groups:
+                    group["lr"] = config.lr_at(epoch, step)
+            warmup = {"kl_weight": config.kl_weight_at(epoch, step, steps_per_epoch)} if config.kl_warmup_epochs else {}
+            loss = objective(model, as_float(x[idx]), None if y is None else y[idx], **warmup)
+            step += 1
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -130,6 +144,12 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
             history.test.append(evaluate(model, objective, test_x, test_y, seed=config.seed))
         history.epochs += 1
         history.wall_time = time.perf_counter() - started
+        if curve is not None:
+            measuring = time.perf_counter()
+            point = curve(model, history.epochs)
+            started += time.perf_counter() - measuring  # the wall time is training time
+            if point is not None:
+                history.extra.setdefault("curve", {})[str(history.epochs)] = point
         if checkpoint is not None:
             save_atomic(_checkpoint_state(model, optimizer, gen, history, key, spec, config), Path(checkpoint))
         if bar is not None:

@@ -17,6 +17,7 @@ from torch import nn
 from thesis_lib.infra.checkpoints import CheckpointError, load_checkpoint, save_atomic
 from thesis_lib.infra.config import TrainConfig
 from thesis_lib.infra.data import load_mnist
+from thesis_lib.infra.seeding import seeded_evaluation
 from thesis_lib.infra.training import History, evaluate, fit
 
 
@@ -57,6 +58,21 @@ def _run(config=CFG, **kwargs):
     history = fit(model, cross_entropy, x, train_y=y, config=config, test_x=x[:500], test_y=y[:500],
                   device="cpu", **kwargs)
     return model, history
+
+
+def test_a_curve_measured_while_training_keeps_the_weights_and_lands_in_the_history(tmp_path):
+    """The curve runs inside seeded_evaluation (its own draws, eval mode), so training is unchanged."""
+    def curve(model, epoch):
+        with seeded_evaluation(model, 0):
+            return {"noise": torch.rand(()).item(), "training": model.training} if epoch in (1, 3) else None
+
+    plain_model, plain = _run()
+    model, history = _run(checkpoint=tmp_path / "c.pt", curve=curve)
+    for p, q in zip(plain_model.parameters(), model.parameters()):
+        assert torch.equal(p, q)
+    assert history.train == plain.train and sorted(history.extra["curve"]) == ["1", "3"]
+    assert history.extra["curve"]["1"]["training"] is False
+    assert load_checkpoint(tmp_path / "c.pt")["history"]["extra"]["curve"] == history.extra["curve"]
 
 
 def test_same_seed_gives_the_same_losses():

@@ -101,3 +101,32 @@ def test_latent_explorer_decodes_the_slider_code():
     torch.testing.assert_close(mosaic[:28, :28].float(), top_left, atol=1e-6, rtol=0)
     with pytest.raises(ValueError, match="axes"):
         grid_codes(codes, axes=(1, 1))
+
+
+def test_points_between_codes_lie_on_the_segments_and_cover_them():
+    codes = torch.tensor([[0.0, 0.0], [2.0, 4.0]])
+    points = latent_space.between_codes(codes, 2000, seed=1)
+    assert torch.allclose(points[:, 1], 2 * points[:, 0]) and points.min() >= 0 and points[:, 0].max() <= 2
+    same = points[:, 0] % 2 == 0
+    assert 0.3 < (points[:, 0][~same] / 2).mean() < 0.7
+    assert torch.equal(points, latent_space.between_codes(codes, 2000, seed=1))
+    with pytest.raises(ValueError, match="N >= 2"):
+        latent_space.between_codes(codes[:1], 5)
+
+
+def test_a_mixture_fitted_to_clustered_codes_finds_the_clusters_and_samples_them():
+    gen = torch.Generator().manual_seed(0)
+    centres = torch.tensor([[-5.0, 0.0, 1.0], [5.0, 2.0, -1.0], [0.0, 8.0, 0.0]])
+    codes = torch.cat([c + 0.3 * torch.randn(3000, 3, generator=gen) for c in centres])
+    mixture = latent_space.fit_mixture(codes, components=3)
+    found = torch.from_numpy(mixture.means_).float()
+    assert torch.cdist(centres, found).min(1).values.max() < 0.05
+    samples = latent_space.mixture_samples(mixture, 9000, seed=2)
+    assert samples.shape == (9000, 3) and samples.dtype == torch.float32
+    assert torch.cdist(samples, centres).min(1).values.max() < 2.5  # every sample near a cluster
+    nearest = torch.cdist(samples, centres).argmin(1)
+    assert (torch.bincount(nearest, minlength=3) - 3000).abs().max() < 200
+    assert not torch.equal(nearest[:100], nearest[:100].sort().values)  # shuffled, not grouped
+    assert torch.equal(samples, latent_space.mixture_samples(mixture, 9000, seed=2))
+    with pytest.raises(ValueError, match="components=3"):
+        latent_space.fit_mixture(codes[:2], components=3)

@@ -1,7 +1,8 @@
 """Chapter 1.3's image layers as trainable modules, and the convolutional autoencoder of §2.3.
 
 :class:`ImageConv` is the image layer φ̂(Tψ + b) of Cor 1.3.5 with T a cross-correlation
-(Prop 1.3.6); :class:`MaxPool` is Prop 1.3.9's max pooling. Each evaluates either with the
+(Prop 1.3.6); :class:`MaxPool` is Prop 1.3.9's max pooling; :class:`DigitClassifier` is the
+book's LeNet-style judge of generated digits built from them. Each evaluates either with the
 thesis's formulas (:mod:`thesis_lib.vision`) or with torch's kernels, which
 ``tests/test_vision.py`` shows to be the same maps; :func:`use_operator` switches a whole model.
 """
@@ -116,6 +117,32 @@ class ConvAutoencoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
+
+
+class DigitClassifier(nn.Module):
+    """A LeNet-style MNIST classifier from chapter 1.3's layers, the book's judge of generated digits.
+
+    28×28 → conv 1→``channels[0]`` 5×5, ReLU → max-pool 2 → 14×14 → conv →``channels[1]`` 5×5,
+    ReLU → max-pool 2 → 7×7 → ``features`` (ReLU; :meth:`features`, the penultimate layer whose
+    statistics the Fréchet distance compares) → 10 logits. 5×5 kernels with two pixels of zero
+    padding; inputs flat [B, 784] or [B, 28, 28].
+    """
+
+    def __init__(self, channels: tuple[int, int] = (16, 32), features: int = 128):
+        super().__init__()
+        c1, c2 = channels
+        self.body = nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)), ImageConv(1, c1, kernel_size=5, padding=2), MaxPool(2),
+            ImageConv(c1, c2, kernel_size=5, padding=2), MaxPool(2), nn.Flatten(), Layer(49 * c2, features, "relu"))
+        self.head = Layer(features, 10, "identity")
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The penultimate layer's activations, [B, features]."""
+        return self.body(x.reshape(len(x), 784))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits of the ten digits, [B, 10]."""
+        return self.head(self.features(x))
 
 
 def use_operator(model: nn.Module, operator: str) -> nn.Module:

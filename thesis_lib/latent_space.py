@@ -1,5 +1,7 @@
 """Looking at a trained autoencoder (or PCA) through its latent space (§2.3): codes, decoded
-codes, reconstructions and their error, and the holes between the codes of the data.
+codes, reconstructions and their error, and the holes between the codes of the data; three ways
+to choose codes to decode when the autoencoder has no prior of its own: uniform in the box of the
+codes, on the segments between codes, and from a Gaussian mixture fitted to the codes (§3.2).
 """
 
 from __future__ import annotations
@@ -93,3 +95,33 @@ def nearest_code_distance(points: torch.Tensor, codes: torch.Tensor, exclude_sel
             raise ValueError("exclude_self=True is only allowed when points and codes are the same tensor")
         distances.fill_diagonal_(float("inf"))
     return distances.min(1).values.float()
+
+
+def between_codes(codes: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+    """``n`` points (1 − t) c_i + t c_j on the segments between random pairs of ``codes`` [N, d],
+    with i, j uniform and t uniform on [0, 1]."""
+    if codes.ndim != 2 or len(codes) < 2:
+        raise ValueError(f"codes.shape={tuple(codes.shape)} is not allowed; it must be [N, d] with N >= 2")
+    gen = torch.Generator().manual_seed(seed)
+    pairs = torch.randint(len(codes), (2, n), generator=gen)
+    t = torch.rand(n, 1, generator=gen)
+    return (1 - t) * codes[pairs[0]] + t * codes[pairs[1]]
+
+
+def fit_mixture(codes: torch.Tensor, components: int = 10, seed: int = 0):
+    """A Gaussian mixture with ``components`` full-covariance components fitted to ``codes`` [N, d] by
+    EM (scikit-learn's ``GaussianMixture``, k-means initialisation, seeded): a density for the codes."""
+    from sklearn.mixture import GaussianMixture
+
+    if codes.ndim != 2 or len(codes) < components:
+        raise ValueError(f"codes.shape={tuple(codes.shape)} is not allowed; it must be [N, d] with "
+                         f"N >= components={components}")
+    return GaussianMixture(components, covariance_type="full", random_state=seed).fit(codes.double().numpy())
+
+
+def mixture_samples(mixture, n: int, seed: int = 0) -> torch.Tensor:
+    """``n`` codes drawn from a fitted ``GaussianMixture``, seeded, in a random order, float32 [n, d]."""
+    mixture.random_state = seed
+    codes, _ = mixture.sample(n)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return torch.from_numpy(codes).float()[order]

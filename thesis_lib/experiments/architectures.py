@@ -8,6 +8,7 @@ its ``extra_repr`` keeps every trained model's key. Kinds and their fields:
 * ``mirrored-autoencoder``: encoder ``widths`` and its mirror (Def 2.1.1–2.1.3) — ``widths``,
   ``activation``, ``bottleneck_activation``, ``output_activation``;
 * ``conv-autoencoder``: :class:`~thesis_lib.conv_layers.ConvAutoencoder` — ``bottleneck``;
+* ``conv-classifier``: :class:`~thesis_lib.conv_layers.DigitClassifier` — ``channels``, ``features``;
 * ``vae``: :class:`~thesis_lib.vae.VAE` — ``widths``, ``latent``, ``activation``, ``beta``, and
   optionally ``output_bias``: ``"random"`` (nn.Linear's initialisation, the default) or
   ``"train-mean-logit"`` (the logit of the training data's mean pixel, Burda et al.'s code; the
@@ -25,7 +26,7 @@ from torch import nn
 
 from ..activations import ACTIVATION_NAMES
 from ..autoencoders import mirrored_autoencoder
-from ..conv_layers import ConvAutoencoder
+from ..conv_layers import ConvAutoencoder, DigitClassifier
 from ..networks import DeepNetwork
 from ..infra.validation import choice
 from ..vae import VAE, set_output_bias, train_mean_logit
@@ -64,6 +65,7 @@ KINDS: dict[str, Callable[..., nn.Module]] = {
     "dense": _dense,
     "mirrored-autoencoder": _mirrored,
     "conv-autoencoder": ConvAutoencoder,
+    "conv-classifier": lambda channels, features: DigitClassifier(tuple(channels), features),
     "vae": _vae,
 }
 

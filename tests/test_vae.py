@@ -39,6 +39,7 @@ from thesis_lib.vae import (
     negative_elbo,
     negative_iwae_bound,
     set_output_bias,
+    squared_error_negative_elbo,
     train_mean_logit,
 )
 
@@ -294,6 +295,25 @@ def test_the_output_bias_is_burdas_clipped_logit_of_the_mean_pixel():
     np.testing.assert_allclose(decoded.numpy(), np.broadcast_to(np.clip(mean, 0.001, 0.999), (3, 16)), rtol=1e-5)
     with pytest.raises(ValueError, match=r"bias has shape \(15,\)"):
         set_output_bias(model, torch.zeros(15))
+
+
+def test_the_squared_error_elbo_is_the_gaussian_likelihood_with_variance_one_half_or_its_pixel_mean():
+    """Σ_i (x_i − m_i)² = −log N(x; m, ½ I) − (d/2) log π; the mean over pixels is that sum over d."""
+    model = small_vae()
+    x = torch.rand(6, 16, dtype=DTYPE, generator=torch.Generator().manual_seed(8))
+    torch.manual_seed(2)
+    total = squared_error_negative_elbo(model, x)
+    torch.manual_seed(2)
+    mean_version = squared_error_negative_elbo(model, x, pixels="mean")
+    torch.manual_seed(2)
+    mu, logvar = model.encoder(x).chunk(2, -1)
+    m = torch.sigmoid(model.decoder(mu + (0.5 * logvar).exp() * torch.randn_like(mu)))
+    nll = -Normal(m, math.sqrt(0.5)).log_prob(x).sum(-1) - 8 * math.log(math.pi)
+    kl = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(0.0, 1.0)).sum(-1)
+    torch.testing.assert_close(total, (nll + kl).mean())
+    torch.testing.assert_close(mean_version, (nll / 16 + kl).mean())
+    with pytest.raises(ValueError, match="pixels='max' is not allowed"):
+        squared_error_negative_elbo(model, x, pixels="max")
 
 
 def test_fixed_binarisation_is_seeded():

@@ -19,7 +19,8 @@ from torch import nn
 from .autoencoders import Decoder, Encoder
 from .divergences import kl_to_standard_normal
 from .gradient_estimators import reparameterise
-from .infra.validation import positive_int, positive_number
+from .infra.validation import choice, positive_int, positive_number
+from .losses import mse_mean, mse_sum
 from .networks import ActivationSpec
 
 Tensor = torch.Tensor
@@ -112,6 +113,23 @@ def beta_negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None, kl_weight
     ``kl_weight`` multiplies β during a KL warm-up."""
     reconstruction, kl = elbo_terms(model, binarise(x))
     return (reconstruction + kl_weight * model.beta * kl).mean()
+
+
+#: how :func:`squared_error_negative_elbo` reduces the squared error over the pixels
+PIXEL_REDUCTIONS = ("sum", "mean")
+
+
+def squared_error_negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None, pixels: str = "sum") -> Tensor:
+    """Mean over the batch of reconstruction + KL for a Gaussian decoder with mean sigmoid(f_d(z)) on grey
+    images x in [0, 1] (not binarised), one reparameterised z per image. ``pixels="sum"``: Ex 2.2.2's MSE
+    as written, Σ_i (x_i − m_i)², which is −log N(x; m, ½ I) up to a constant; ``"mean"``: the squared
+    error averaged over the d pixels, d times smaller next to the KL term. ``y`` is unused."""
+    choice("pixels", pixels, PIXEL_REDUCTIONS)
+    x = x.reshape(len(x), -1)
+    mu, logvar = model.encode(x)
+    mean = model.decode_mean(reparameterise(mu, logvar))
+    reconstruction = (mse_sum if pixels == "sum" else mse_mean)(x, mean, batch="none")
+    return (reconstruction + kl_to_standard_normal(mu, logvar)).mean()
 
 
 def importance_log_weights(model: VAE, x: Tensor, eps: Tensor) -> Tensor:

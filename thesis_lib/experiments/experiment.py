@@ -24,7 +24,7 @@ from ..infra.config import BUDGETS, TrainConfig, active_budget, default_device
 from ..infra.training import History, Objective, evaluate, fit
 from ..losses import reconstruction_mse
 from ..risk import cross_entropy_risk
-from ..vae import beta_negative_elbo, negative_elbo, negative_iwae_bound
+from ..vae import beta_negative_elbo, negative_elbo, negative_iwae_bound, squared_error_negative_elbo
 from . import architectures
 from .datasets import DATASETS, Data
 
@@ -38,6 +38,8 @@ OBJECTIVES: dict[str, Objective] = {
     "negative-elbo": negative_elbo,
     "beta-negative-elbo": beta_negative_elbo,
     "negative-iwae-bound-k5": functools.partial(negative_iwae_bound, k=5),
+    "mse-sum-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="sum"),
+    "mse-mean-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="mean"),
 }
 
 #: the objectives with a KL term that a warm-up (``TrainConfig.kl_warmup_epochs``) can weigh

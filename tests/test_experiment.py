@@ -144,6 +144,9 @@ def test_every_registered_spec_builds_the_model_it_describes():
             assert model.encoder.activations[0] == arch["activation"]
         elif arch["kind"] == "dense":
             assert list(model.widths) == arch["widths"] and model.activations[-1] == arch["output_activation"]
+        elif arch["kind"] == "conditional-vae":
+            assert list(model.encoder.widths) == [arch["widths"][0] + 10] + arch["widths"][1:] + [2 * arch["latent"]]
+            assert model.decoder.widths == (arch["latent"] + 10, *arch["widths"][::-1])
         elif arch["kind"] == "conv-classifier":
             assert model.head.in_features == arch["features"] and model.head.width == 10
             assert [m.kernel.shape[0] for m in model.modules() if hasattr(m, "kernel")] == arch["channels"]

@@ -18,6 +18,7 @@ from thesis_lib.generation_metrics import (
     gaussian_fit,
     label_entropy,
     read,
+    read_slots,
     score,
 )
 
@@ -92,3 +93,31 @@ def test_the_judge_reads_probabilities_and_features_and_uses_chapter_1_3s_layers
     scores = score(judge, images.float().reshape(30, -1) / 255, reading)
     assert scores.n == 30 and scores.frechet_distance == pytest.approx(0, abs=1e-6)
     assert 0 <= scores.label_entropy_share <= 1
+
+
+class CentreJudge(torch.nn.Module):
+    """A stand-in judge whose confidence grows with the ink in the central 8×8 of its window."""
+
+    def features(self, x):
+        centre = x.reshape(len(x), 28, 28)[:, 10:18, 10:18].sum((1, 2))
+        return torch.stack([centre, torch.zeros_like(centre)], -1)
+
+    def head(self, f):
+        return torch.cat([f[:, :1] / 16, torch.zeros(len(f), 9)], -1)
+
+    def parameters(self):
+        return iter([torch.zeros(1)])
+
+
+def test_slots_are_the_most_confident_windows_apart_from_each_other():
+    canvases = torch.zeros(3, 48, 48)
+    canvases[:, 10:18, 10:18] = 1.0  # centred in the window at offset (0, 0)
+    canvases[:, 30:38, 26:34] = 0.8  # centred in the window at offset (20, 16)
+    canvases[2] = canvases[2].flip(0)  # the bright square now centred at offset (20, 0)
+    slots = read_slots(CentreJudge(), canvases, slots=2, stride=4, separation=8, batch_size=2)
+    assert slots.offsets[0].tolist() == [[0, 0], [20, 16]] == slots.offsets[1].tolist()
+    assert slots.offsets[2].tolist() == [[20, 0], [0, 16]]
+    assert slots.reading.probabilities.shape == (6, 10) and slots.labels().shape == (3, 2)
+    assert (slots.reading.features[::2, 0] == 64).all() and (slots.reading.features[1::2, 0] > 40).all()
+    with pytest.raises(ValueError, match=r"canvases.shape=\(2, 20, 48\) is not allowed"):
+        read_slots(CentreJudge(), torch.zeros(2, 20, 48))

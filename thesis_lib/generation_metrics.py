@@ -10,6 +10,10 @@ experiment ``judge-mnist``). For a set of generated images it gives
   and of the test images: the method of FID (Heusel et al. 2017) with an MNIST network in place
   of Inception, so its values are not comparable with published FIDs. Training against test
   images gives its floor.
+
+On composed MNIST (several digits on a larger canvas) the judge reads each digit's slot: it is
+run on every 28×28 window of the canvas and the most confident windows, apart from each other,
+are the slots (:func:`read_slots`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,56 @@ def read(judge: nn.Module, images: Tensor, batch_size: int = 2000) -> JudgeReadi
             probabilities.append(torch.softmax(judge.head(f), dim=-1).double().cpu())
             features.append(f.double().cpu())
     return JudgeReading(torch.cat(probabilities), torch.cat(features))
+
+
+@dataclasses.dataclass(frozen=True)
+class SlotReading:
+    """The judge's reading of ``slots`` windows per canvas: ``reading`` holds [n·slots] rows (canvas
+    by canvas, most confident slot first) and ``offsets`` [n, slots, 2] their top-left (row, column)."""
+
+    reading: JudgeReading
+    offsets: Tensor
+
+    def labels(self) -> Tensor:
+        """The label read in each slot, [n, slots]."""
+        return self.reading.probabilities.argmax(-1).reshape(self.offsets.shape[:2])
+
+
+@torch.no_grad()
+def read_slots(judge: nn.Module, canvases: Tensor, slots: int = 2, stride: int = 4, separation: int = 8,
+               batch_size: int = 200) -> SlotReading:
+    """Find ``slots`` digits on each canvas [n, H, W] (floats in [0, 1] or uint8): the judge reads every
+    28×28 window at ``stride``; the slots are chosen greedily, the most confident window first, then
+    the most confident window whose offset differs from every chosen one by at least ``separation``
+    pixels in row or column."""
+    positive_int("slots", slots)
+    positive_int("stride", stride)
+    if canvases.ndim != 3 or min(canvases.shape[1:]) < 28:
+        raise ValueError(f"canvases.shape={tuple(canvases.shape)} is not allowed; it must be [n, H, W] "
+                         "with H, W >= 28")
+    H, W = canvases.shape[1:]
+    rows, cols = torch.meshgrid(torch.arange(0, H - 27, stride), torch.arange(0, W - 27, stride), indexing="ij")
+    grid = torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=-1)
+    probabilities, features, offsets = [], [], []
+    for i in range(0, len(canvases), batch_size):
+        canvas = as_float(canvases[i:i + batch_size])[:, None]
+        windows = torch.nn.functional.unfold(canvas, 28, stride=stride).transpose(1, 2)  # [b, L, 784]
+        reading = read(judge, windows.reshape(-1, 784))
+        p = reading.probabilities.reshape(len(canvas), len(grid), 10)
+        f = reading.features.reshape(len(canvas), len(grid), -1)
+        confidence = p.max(-1).values
+        chosen = []
+        for _ in range(slots):
+            pick = confidence.argmax(1)
+            chosen.append(pick)
+            near = (grid[None] - grid[pick][:, None]).abs().max(-1).values < separation
+            confidence = confidence.masked_fill(near, -1.0)
+        chosen = torch.stack(chosen, 1)
+        rows_of = torch.arange(len(canvas))[:, None]
+        probabilities.append(p[rows_of, chosen].reshape(-1, 10))
+        features.append(f[rows_of, chosen].reshape(-1, f.shape[-1]))
+        offsets.append(grid[chosen])
+    return SlotReading(JudgeReading(torch.cat(probabilities), torch.cat(features)), torch.cat(offsets))
 
 
 def confident_share(probabilities: Tensor, threshold: float = CONFIDENCE) -> float:

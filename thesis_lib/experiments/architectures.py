@@ -8,6 +8,8 @@ its ``extra_repr`` keeps every trained model's key. Kinds and their fields:
 * ``mirrored-autoencoder``: encoder ``widths`` and its mirror (Def 2.1.1–2.1.3) — ``widths``,
   ``activation``, ``bottleneck_activation``, ``output_activation``;
 * ``conv-autoencoder``: :class:`~thesis_lib.conv_layers.ConvAutoencoder` — ``bottleneck``;
+* ``conditional-vae``: :class:`~thesis_lib.conditional_vae.ConditionalVAE` — ``widths``, ``latent``,
+  ``activation``;
 * ``conv-classifier``: :class:`~thesis_lib.conv_layers.DigitClassifier` — ``channels``, ``features``;
 * ``vae``: :class:`~thesis_lib.vae.VAE` — ``widths``, ``latent``, ``activation``, ``beta``, and
   optionally ``output_bias``: ``"random"`` (nn.Linear's initialisation, the default) or
@@ -26,6 +28,7 @@ from torch import nn
 
 from ..activations import ACTIVATION_NAMES
 from ..autoencoders import mirrored_autoencoder
+from ..conditional_vae import ConditionalVAE
 from ..conv_layers import ConvAutoencoder, DigitClassifier
 from ..networks import DeepNetwork
 from ..infra.validation import choice
@@ -67,6 +70,7 @@ KINDS: dict[str, Callable[..., nn.Module]] = {
     "conv-autoencoder": ConvAutoencoder,
     "conv-classifier": lambda channels, features: DigitClassifier(tuple(channels), features),
     "vae": _vae,
+    "conditional-vae": lambda widths, latent, activation: ConditionalVAE(widths, latent, _activation(activation)),
 }
 
 

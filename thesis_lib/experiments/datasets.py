@@ -31,17 +31,25 @@ def labelled_mnist() -> Data:
 
 
 @functools.lru_cache(maxsize=1)
-def composed_mnist() -> Data:
+def labelled_composed_mnist() -> Data:
     """Two digits per 48×48 canvas (Prop 2.3.4): 20,000 from the training digits (seed 0), 10,000 from
-    the test digits (seed 1); labels unused."""
+    the test digits (seed 1), with the two digits' labels [N, 2] of each canvas."""
     train, test = load_mnist("train"), load_mnist("test")
     composed_train = compose_mnist(train.images, train.labels, COMPOSED_TRAIN, canvas=COMPOSED_CANVAS, seed=0)
     composed_test = compose_mnist(test.images, test.labels, COMPOSED_TEST, canvas=COMPOSED_CANVAS, seed=1)
-    return composed_train.images, None, composed_test.images, None
+    return composed_train.images, composed_train.labels, composed_test.images, composed_test.labels
+
+
+@functools.lru_cache(maxsize=1)
+def composed_mnist() -> Data:
+    """The canvases of :func:`labelled_composed_mnist`; labels unused."""
+    train_x, _, test_x, _ = labelled_composed_mnist()
+    return train_x, None, test_x, None
 
 
 DATASETS: dict[str, Callable[[], Data]] = {
     "mnist": mnist,
     "labelled-mnist": labelled_mnist,
     "composed-mnist": composed_mnist,
+    "labelled-composed-mnist": labelled_composed_mnist,
 }

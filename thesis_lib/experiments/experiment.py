@@ -22,6 +22,7 @@ from torch import nn
 from ..infra.checkpoints import cache_dir, committed_manifest, committed_path, load_checkpoint, tensor_digest
 from ..infra.config import BUDGETS, TrainConfig, active_budget, default_device
 from ..infra.training import History, Objective, evaluate, fit
+from ..conditional_vae import conditional_negative_elbo
 from ..losses import reconstruction_mse
 from ..risk import cross_entropy_risk
 from ..vae import beta_negative_elbo, negative_elbo, negative_iwae_bound, squared_error_negative_elbo
@@ -40,6 +41,7 @@ OBJECTIVES: dict[str, Objective] = {
     "negative-iwae-bound-k5": functools.partial(negative_iwae_bound, k=5),
     "mse-sum-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="sum"),
     "mse-mean-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="mean"),
+    "conditional-negative-elbo": conditional_negative_elbo,
 }
 
 #: the objectives with a KL term that a warm-up (``TrainConfig.kl_warmup_epochs``) can weigh

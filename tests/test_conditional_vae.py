@@ -1,0 +1,61 @@
+"""The conditional VAE against torch.distributions and one-hot counts."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.distributions import Bernoulli, Normal, kl_divergence
+
+from thesis_lib.conditional_vae import ConditionalVAE, conditional_negative_elbo, digit_counts, generate
+from thesis_lib.experiments import datasets
+
+
+def small_cvae():
+    torch.manual_seed(0)
+    return ConditionalVAE((16, 16), latent=3).double()
+
+
+def test_digit_counts_are_summed_one_hot_labels():
+    labels = torch.randint(10, (50, 3), generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(digit_counts(labels), F.one_hot(labels, 10).sum(1).float())
+    assert digit_counts(torch.tensor([[7, 7]])).tolist() == [[0, 0, 0, 0, 0, 0, 0, 2, 0, 0]]
+    with pytest.raises(ValueError, match="digits 0..9"):
+        digit_counts(torch.tensor([[3, 10]]))
+    with pytest.raises(ValueError, match=r"give integer digit labels \[B, k\]"):
+        digit_counts(torch.tensor([3, 4]))
+
+
+def test_conditional_elbo_matches_torch_distributions_and_uses_the_condition():
+    model = small_cvae()
+    gen = torch.Generator().manual_seed(1)
+    x = torch.bernoulli(torch.rand(6, 16, dtype=torch.float64, generator=gen), generator=gen)
+    y = torch.randint(10, (6, 2), generator=gen)
+    torch.manual_seed(5)
+    value = conditional_negative_elbo(model, x, y)
+    torch.manual_seed(5)
+    xb = torch.bernoulli(x)
+    c = F.one_hot(y, 10).sum(1).double()
+    mu, logvar = model.encoder(torch.cat([xb, c], -1)).chunk(2, -1)
+    q = Normal(mu, (0.5 * logvar).exp())
+    z = mu + q.scale * torch.randn_like(mu)
+    rec = -Bernoulli(logits=model.decoder(torch.cat([z, c], -1))).log_prob(xb).sum(-1)
+    kl = kl_divergence(q, Normal(0.0, 1.0)).sum(-1)
+    torch.testing.assert_close(value, (rec + kl).mean())
+    z0 = torch.zeros(1, 3, dtype=torch.float64)
+    a = model.decode_mean(z0, digit_counts(torch.tensor([[1, 2]])).double())
+    b = model.decode_mean(z0, digit_counts(torch.tensor([[3, 4]])).double())
+    assert (a - b).abs().max() > 1e-4
+
+
+def test_generate_decodes_one_canvas_per_request_seeded():
+    model = small_cvae().float()
+    labels = torch.tensor([[1, 7], [0, 0], [3, 9]])
+    a = generate(model, labels, torch.Generator().manual_seed(2))
+    assert a.shape == (3, 16) and 0 <= a.min() and a.max() <= 1
+    assert torch.equal(a, generate(model, labels, torch.Generator().manual_seed(2)))
+
+
+def test_labelled_composed_mnist_has_the_canvases_of_composed_mnist_and_two_labels_each():
+    train_x, train_y, test_x, test_y = datasets.labelled_composed_mnist()
+    plain = datasets.composed_mnist()
+    assert plain[0] is train_x and plain[2] is test_x and plain[1] is plain[3] is None
+    assert train_y.shape == (20_000, 2) and test_y.shape == (10_000, 2) and int(train_y.max()) == 9

@@ -64,8 +64,8 @@ class Experiment:
     if given, maps the trained model to further named numbers too costly for every run (such as a
     k = 5000 likelihood); ``make reproduce`` computes them once and writes them into the manifest.
     ``curve``, if given, is measured on the model after each epoch of ``curve_epochs`` while it
-    trains (kept in the checkpoint's history, ``history.extra["curve"]``); it does not change what
-    is trained.
+    trains at the full budget (kept in the checkpoint's history, ``history.extra["curve"]``); it does
+    not change what is trained.
     """
 
     name: str
@@ -189,7 +189,7 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
     train_x, train_y, test_x, test_y = experiment.dataset()
     path = cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt"
     curve = None
-    if experiment.curve is not None:
+    if experiment.curve is not None and budget == "full":
         def curve(model: nn.Module, epoch: int) -> dict | None:
             return experiment.curve(model) if epoch in experiment.curve_epochs else None
     history = fit(model, experiment.objective_function, train_x, config=config, train_y=train_y, test_x=test_x,

@@ -16,6 +16,7 @@ from thesis_lib.generation_metrics import (
     feature_frechet_distance,
     frechet_distance,
     gaussian_fit,
+    ink_centres,
     label_entropy,
     read,
     read_slots,
@@ -109,15 +110,20 @@ class CentreJudge(torch.nn.Module):
         return iter([torch.zeros(1)])
 
 
-def test_slots_are_the_most_confident_windows_apart_from_each_other():
+def test_slots_are_the_windows_centred_on_each_cluster_of_ink():
     canvases = torch.zeros(3, 48, 48)
-    canvases[:, 10:18, 10:18] = 1.0  # centred in the window at offset (0, 0)
-    canvases[:, 30:38, 26:34] = 0.8  # centred in the window at offset (20, 16)
-    canvases[2] = canvases[2].flip(0)  # the bright square now centred at offset (20, 0)
-    slots = read_slots(CentreJudge(), canvases, slots=2, stride=4, separation=8, batch_size=2)
-    assert slots.offsets[0].tolist() == [[0, 0], [20, 16]] == slots.offsets[1].tolist()
-    assert slots.offsets[2].tolist() == [[20, 0], [0, 16]]
+    canvases[:, 4:11, 6:13] = 1.0  # centre of mass (7, 9)
+    canvases[:, 34:41, 30:37] = 0.5  # centre of mass (37, 33)
+    canvases[2] = canvases[2].flip(1)
+    centres = ink_centres(canvases)
+    centres = centres.gather(1, centres[..., :1].argsort(1).expand(-1, -1, 2))  # by row
+    expected = torch.tensor([[7.0, 9.0], [37.0, 33.0]], dtype=torch.float64)
+    torch.testing.assert_close(centres[0], expected)
+    torch.testing.assert_close(centres[1], expected)
+    torch.testing.assert_close(centres[2], torch.tensor([[7.0, 38.0], [37.0, 14.0]], dtype=torch.float64))
+    slots = read_slots(CentreJudge(), canvases, batch_size=2)
     assert slots.reading.probabilities.shape == (6, 10) and slots.labels().shape == (3, 2)
-    assert (slots.reading.features[::2, 0] == 64).all() and (slots.reading.features[1::2, 0] > 40).all()
+    # each window is centred on its square, so the judge's central 8×8 holds the whole square
+    assert sorted(slots.reading.features[:2, 0].tolist()) == pytest.approx([24.5, 49.0])
     with pytest.raises(ValueError, match=r"canvases.shape=\(2, 20, 48\) is not allowed"):
         read_slots(CentreJudge(), torch.zeros(2, 20, 48))

@@ -11,9 +11,10 @@ experiment ``judge-mnist``). For a set of generated images it gives
   of Inception, so its values are not comparable with published FIDs. Training against test
   images gives its floor.
 
-On composed MNIST (several digits on a larger canvas) the judge reads each digit's slot: it is
-run on every 28×28 window of the canvas and the most confident windows, apart from each other,
-are the slots (:func:`read_slots`).
+On composed MNIST (several digits on a larger canvas) the judge reads each digit's slot: the
+28×28 window centred on each cluster of ink (:func:`read_slots`). (The most confident windows
+are no slot finder: the judge, trained on centred digits only, is confident on many windows that
+cut through two digits.)
 """
 
 from __future__ import annotations
@@ -59,51 +60,59 @@ def read(judge: nn.Module, images: Tensor, batch_size: int = 2000) -> JudgeReadi
 @dataclasses.dataclass(frozen=True)
 class SlotReading:
     """The judge's reading of ``slots`` windows per canvas: ``reading`` holds [n·slots] rows (canvas
-    by canvas, most confident slot first) and ``offsets`` [n, slots, 2] their top-left (row, column)."""
+    by canvas) and ``centres`` [n, slots, 2] the (row, column) each window is centred on."""
 
     reading: JudgeReading
-    offsets: Tensor
+    centres: Tensor
 
     def labels(self) -> Tensor:
         """The label read in each slot, [n, slots]."""
-        return self.reading.probabilities.argmax(-1).reshape(self.offsets.shape[:2])
+        return self.reading.probabilities.argmax(-1).reshape(self.centres.shape[:2])
+
+
+def ink_centres(canvases: Tensor, slots: int = 2, iterations: int = 10) -> Tensor:
+    """The centres of mass of ``slots`` clusters of ink on each canvas [n, H, W]: k-means on the pixel
+    coordinates weighted by their grey values, started on the canvas's principal axis, [n, slots, 2]."""
+    n, H, W = canvases.shape
+    rows, cols = torch.meshgrid(torch.arange(H), torch.arange(W), indexing="ij")
+    points = torch.stack([rows.reshape(-1), cols.reshape(-1)], -1).double()
+    ink = as_float(canvases).reshape(n, -1).double() + 1e-12
+    mean = ink @ points / ink.sum(1, keepdim=True)
+    spread = points[None] - mean[:, None]
+    cov = torch.einsum("np,npi,npj->nij", ink, spread, spread) / ink.sum(1)[:, None, None]
+    axis = torch.linalg.eigh(cov)[1][..., -1]
+    centres = mean[:, None] + torch.linspace(-5, 5, slots, dtype=torch.float64)[None, :, None] * axis[:, None]
+    for _ in range(iterations):
+        nearest = torch.cdist(points[None].expand(n, -1, -1), centres).argmin(-1)
+        weight = torch.nn.functional.one_hot(nearest, slots).double() * ink[..., None]
+        centres = torch.einsum("npk,pi->nki", weight, points) / weight.sum(1)[..., None].clamp(min=1e-12)
+    return centres
 
 
 @torch.no_grad()
-def read_slots(judge: nn.Module, canvases: Tensor, slots: int = 2, stride: int = 4, separation: int = 8,
-               batch_size: int = 200) -> SlotReading:
-    """Find ``slots`` digits on each canvas [n, H, W] (floats in [0, 1] or uint8): the judge reads every
-    28×28 window at ``stride``; the slots are chosen greedily, the most confident window first, then
-    the most confident window whose offset differs from every chosen one by at least ``separation``
-    pixels in row or column."""
+def read_slots(judge: nn.Module, canvases: Tensor, slots: int = 2, batch_size: int = 500) -> SlotReading:
+    """Read ``slots`` digits on each canvas [n, H, W] (floats in [0, 1] or uint8): the judge reads the
+    28×28 window centred on each cluster of ink (:func:`ink_centres`), as MNIST centres each digit's
+    centre of mass in its 28×28 field; windows reaching over the edge see zeros there."""
     positive_int("slots", slots)
-    positive_int("stride", stride)
     if canvases.ndim != 3 or min(canvases.shape[1:]) < 28:
         raise ValueError(f"canvases.shape={tuple(canvases.shape)} is not allowed; it must be [n, H, W] "
                          "with H, W >= 28")
-    H, W = canvases.shape[1:]
-    rows, cols = torch.meshgrid(torch.arange(0, H - 27, stride), torch.arange(0, W - 27, stride), indexing="ij")
-    grid = torch.stack([rows.reshape(-1), cols.reshape(-1)], dim=-1)
-    probabilities, features, offsets = [], [], []
+    probabilities, features, all_centres = [], [], []
+    offsets = torch.arange(28)
     for i in range(0, len(canvases), batch_size):
-        canvas = as_float(canvases[i:i + batch_size])[:, None]
-        windows = torch.nn.functional.unfold(canvas, 28, stride=stride).transpose(1, 2)  # [b, L, 784]
+        canvas = as_float(canvases[i:i + batch_size])
+        centres = ink_centres(canvas, slots)
+        padded = torch.nn.functional.pad(canvas, (14, 14, 14, 14))
+        top_left = centres.round().long()  # canvas row c - 14 is padded row c
+        r = (top_left[..., 0, None] + offsets)[..., :, None]
+        c = (top_left[..., 1, None] + offsets)[..., None, :]
+        windows = padded[torch.arange(len(canvas))[:, None, None, None], r, c]  # [b, slots, 28, 28]
         reading = read(judge, windows.reshape(-1, 784))
-        p = reading.probabilities.reshape(len(canvas), len(grid), 10)
-        f = reading.features.reshape(len(canvas), len(grid), -1)
-        confidence = p.max(-1).values
-        chosen = []
-        for _ in range(slots):
-            pick = confidence.argmax(1)
-            chosen.append(pick)
-            near = (grid[None] - grid[pick][:, None]).abs().max(-1).values < separation
-            confidence = confidence.masked_fill(near, -1.0)
-        chosen = torch.stack(chosen, 1)
-        rows_of = torch.arange(len(canvas))[:, None]
-        probabilities.append(p[rows_of, chosen].reshape(-1, 10))
-        features.append(f[rows_of, chosen].reshape(-1, f.shape[-1]))
-        offsets.append(grid[chosen])
-    return SlotReading(JudgeReading(torch.cat(probabilities), torch.cat(features)), torch.cat(offsets))
+        probabilities.append(reading.probabilities)
+        features.append(reading.features)
+        all_centres.append(centres)
+    return SlotReading(JudgeReading(torch.cat(probabilities), torch.cat(features)), torch.cat(all_centres))
 
 
 def confident_share(probabilities: Tensor, threshold: float = CONFIDENCE) -> float:

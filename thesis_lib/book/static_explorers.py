@@ -1,0 +1,160 @@
+"""Latent-space explorers that decode in the rendered book itself, with no kernel (§2.3, §3.2).
+
+The decoder's weights (float32, base64) and a forward pass in plain JavaScript (dense layers with the
+activations of :class:`~thesis_lib.networks.Layer`) are written into the page's HTML, so an explorer
+works offline and from ``file://``: nothing is fetched. Measured alternatives (npm registry,
+2026-12): onnxruntime-web 1.30 fetches a 14.2 MB ``.wasm`` at run time, which Chromium refuses from
+``file://``; ``@tensorflow/tfjs-core`` with ``tfjs-backend-cpu`` 4.22 is 426 KB of minified JavaScript
+for what here is a chain of matrix–vector products. The hand-written pass is under 2 KB; the browser
+test checks it against torch (``tests/test_book.py``).
+
+Each explorer decodes z = base + Σ_k t_k · direction_k for the slider values t_k and publishes its
+state as ``window.thesisExplorers[id]`` (``z``, ``image``: the decoder's raw output).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+from typing import Sequence
+
+import torch
+from IPython.display import HTML
+from torch import nn
+
+from ..infra.validation import choice
+
+#: activations the in-page forward pass knows (those of the book's decoders)
+JS_ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
+
+_SCRIPT = """
+(() => {
+  const root = document.getElementById(%(id)s);
+  const spec = JSON.parse(root.querySelector("script.explorer-spec").textContent);
+  const f32 = (s) => {
+    const b = atob(s), u = new Uint8Array(b.length);
+    for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
+    return new Float32Array(u.buffer);
+  };
+  const act = {relu: (v) => (v > 0 ? v : 0), tanh: Math.tanh, identity: (v) => v,
+               sigmoid: (v) => 1 / (1 + Math.exp(-v))};
+  const layers = spec.layers.map((l) => ({W: f32(l.W), b: f32(l.b), n: l.out, k: l.in, f: act[l.activation]}));
+  const decode = (z) => {
+    let h = Float64Array.from(z);
+    for (const L of layers) {
+      const o = new Float64Array(L.n);
+      for (let i = 0; i < L.n; i++) {
+        let s = L.b[i];
+        for (let j = 0, r = i * L.k; j < L.k; j++) s += L.W[r + j] * h[j];
+        o[i] = L.f(s);
+      }
+      h = o;
+    }
+    return h;
+  };
+  const sliders = [...root.querySelectorAll("input[type=range]")];
+  const ctx = root.querySelector("canvas").getContext("2d");
+  const img = ctx.createImageData(spec.side, spec.side);
+  const state = {decode};
+  const redraw = () => {
+    const t = sliders.map((s) => parseFloat(s.value));
+    const z = spec.base.map((b, d) => t.reduce((acc, v, k) => acc + v * spec.directions[k][d], b));
+    const x = decode(z);
+    for (let p = 0; p < x.length; p++) {
+      const v = Math.round(255 * Math.min(1, Math.max(0, x[p])));
+      img.data.set([v, v, v, 255], 4 * p);
+    }
+    ctx.putImageData(img, 0, 0);
+    sliders.forEach((s, k) => { s.nextElementSibling.textContent = t[k].toFixed(2); });
+    Object.assign(state, {t, z, image: Array.from(x)});
+  };
+  sliders.forEach((s) => s.addEventListener("input", redraw));
+  redraw();
+  (window.thesisExplorers = window.thesisExplorers || {})[%(id)s] = state;
+})();
+"""
+
+
+def dense_layers(network: nn.Module, output: str = "identity") -> list[dict]:
+    """The layers of a dense network (``network.layers``, each a :class:`~thesis_lib.networks.Layer`)
+    as plain values, float32 weights in base64; ``output`` is applied after the last layer (the
+    VAE's Bernoulli mean: ``"sigmoid"``)."""
+    choice("output", output, JS_ACTIVATIONS)
+    layers = []
+    for layer in network.layers:
+        choice("activation", layer.activation, JS_ACTIVATIONS)
+        W, b = (p.detach().float().cpu().contiguous() for p in layer.theta)
+        layers.append({"in": W.shape[1], "out": W.shape[0], "activation": layer.activation,
+                       "W": base64.b64encode(W.numpy().tobytes()).decode(),
+                       "b": base64.b64encode(b.numpy().tobytes()).decode()})
+    if output != "identity":
+        layers[-1]["activation"] = _compose(layers[-1]["activation"], output)
+    return layers
+
+
+def _compose(last: str, output: str) -> str:
+    if last != "identity":
+        raise ValueError(f"output={output!r} after a last layer with activation {last!r} is not supported; "
+                         "the last layer must be linear (identity)")
+    return output
+
+
+def weights_md5(layers: Sequence[dict]) -> str:
+    """md5 of the float32 bytes of W and b of every layer, in order (the page states it)."""
+    digest = hashlib.md5()
+    for layer in layers:
+        digest.update(base64.b64decode(layer["W"]))
+        digest.update(base64.b64decode(layer["b"]))
+    return digest.hexdigest()
+
+
+def explorer(element_id: str, layers: list[dict], *, base: Sequence[float], directions: Sequence[Sequence[float]],
+             sliders: Sequence[tuple[str, float, float, float]], title: str, experiment: str,
+             side: int = 28) -> HTML:
+    """An in-page explorer: sliders (label, low, high, start) t_k, the decoded image of
+    z = base + Σ_k t_k · directions[k], drawn ``side`` × ``side`` pixels and enlarged."""
+    if len(directions) != len(sliders):
+        raise ValueError(f"{len(sliders)} sliders need as many directions, got {len(directions)}")
+    if any(len(d) != len(base) for d in directions) or layers[0]["in"] != len(base):
+        raise ValueError(f"base and every direction must have the decoder's input size {layers[0]['in']}")
+    if layers[-1]["out"] != side * side:
+        raise ValueError(f"side={side} does not fit the decoder's {layers[-1]['out']} outputs")
+    spec = {"layers": layers, "base": [float(v) for v in base], "side": side,
+            "directions": [[float(v) for v in d] for d in directions]}
+    rows = "".join(
+        f'<label style="display:flex;gap:.5em;align-items:center;margin:.2em 0">'
+        f'<span style="min-width:5.5em">{html.escape(label)}</span>'
+        f'<input type="range" min="{low}" max="{high}" step="{(high - low) / 200:.6g}" value="{start}" '
+        f'style="flex:1;min-width:6em"><output style="min-width:3.5em">{start:.2f}</output></label>'
+        for label, low, high, start in sliders)
+    element = json.dumps(element_id)
+    return HTML(
+        f'<div id="{html.escape(element_id)}" class="thesis-explorer" data-experiment="{html.escape(experiment)}" '
+        f'data-weights-md5="{weights_md5(layers)}" style="display:flex;flex-wrap:wrap;gap:1em;'
+        f'align-items:center;margin:1em 0;padding:.8em;border:1px solid #ccc;border-radius:6px">'
+        f'<div style="flex:1 1 16em"><strong>{html.escape(title)}</strong>{rows}</div>'
+        f'<canvas width="{side}" height="{side}" style="width:168px;height:168px;image-rendering:pixelated;'
+        f'border:1px solid #999;background:#000"></canvas>'
+        f'<script type="application/json" class="explorer-spec">{json.dumps(spec)}</script>'
+        f"<script>{_SCRIPT % {'id': element}}</script></div>")
+
+
+def grid_explorer(element_id: str, decoder: nn.Module, experiment: str, ranges: Sequence[tuple[float, float]],
+                  output: str = "identity", title: str = "") -> HTML:
+    """One slider per latent coordinate, over ``ranges`` [(low, high)] (starting at their middles)."""
+    k = len(ranges)
+    sliders = [(f"z{j + 1}", low, high, round((low + high) / 2, 3)) for j, (low, high) in enumerate(ranges)]
+    directions = torch.eye(k).tolist()
+    return explorer(element_id, dense_layers(decoder, output), base=[0.0] * k, directions=directions,
+                    sliders=sliders, title=title, experiment=experiment)
+
+
+def path_explorer(element_id: str, decoder: nn.Module, experiment: str, start: torch.Tensor, end: torch.Tensor,
+                  output: str = "identity", title: str = "") -> HTML:
+    """One slider t ∈ [0, 1] along the segment (1 − t)·start + t·end of the latent space."""
+    start, end = start.detach().float().cpu(), end.detach().float().cpu()
+    return explorer(element_id, dense_layers(decoder, output), base=start.tolist(),
+                    directions=[(end - start).tolist()], sliders=[("t", 0.0, 1.0, 0.5)], title=title,
+                    experiment=experiment)

@@ -156,3 +156,52 @@ def test_page_fits_a_phone(server, browser, page_name):
     assert_fits(page, page_name, tables=False)
     assert_nothing_cut_off(page, page_name)
     page.close()
+
+
+#: the pages whose latent explorers decode in the page, and the explorers' element ids
+STATIC_EXPLORERS = {"chapters/2_3_applications": ["explorer-alg1-3d"],
+                    "chapters/3_2_the_vae": ["explorer-vae-2d", "explorer-interpolation"]}
+
+
+@pytest.mark.parametrize("page_name", sorted(STATIC_EXPLORERS))
+def test_static_explorers_decode_like_torch_from_file_with_the_network_blocked(browser, page_name):
+    """Open the page from file:// with every other request refused, drag each slider of each explorer
+    and compare the image the page decoded with torch's decode of the same latent point by the
+    experiment's model (the page states the md5 of the weights it carries)."""
+    import torch
+
+    from thesis_lib.book.static_explorers import dense_layers, weights_md5
+    from thesis_lib.experiments.experiment import registered
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+               else route.abort())
+    page.goto((HTML / f"{page_name}.html").as_uri(), wait_until="load")
+    for element in STATIC_EXPLORERS[page_name]:
+        root = page.locator(f"#{element}")
+        model, _ = registered()[root.get_attribute("data-experiment")].trained()
+        last = page.evaluate(f"""() => JSON.parse(document.querySelector('#{element} script.explorer-spec')
+                                  .textContent).layers.at(-1).activation""")
+        output = "sigmoid" if last == "sigmoid" else "identity"
+        assert root.get_attribute("data-weights-md5") == weights_md5(dense_layers(model.decoder, output))
+        sliders = root.locator("input[type=range]")
+        for index in range(sliders.count()):
+            before = page.evaluate(f"() => window.thesisExplorers['{element}'].image")
+            box = sliders.nth(index).bounding_box()
+            y = box["y"] + box["height"] / 2
+            page.mouse.move(box["x"] + box["width"] / 2, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + (0.2 + 0.15 * index) * box["width"], y, steps=8)
+            page.mouse.up()
+            state = page.evaluate(f"() => window.thesisExplorers['{element}']")
+            assert state["image"] != before, f"dragging slider {index} of {element} changed nothing"
+            z = torch.tensor(state["z"], dtype=torch.float32)[None]
+            with torch.no_grad():
+                decoded = model.decoder(z.to(next(model.parameters()).device)).cpu()[0]
+            expected = torch.sigmoid(decoded) if output == "sigmoid" else decoded
+            difference = (torch.tensor(state["image"], dtype=torch.float64) - expected.double()).abs().max()
+            assert difference <= 1e-4, f"{element}, slider {index}: the page and torch differ by {difference:.2e}"
+    assert not errors, f"JavaScript errors on {page_name}: {errors[:5]}"
+    page.close()

@@ -26,13 +26,17 @@ stage() {
 
 portable=(env ${PORTABLE_ENV:?run through make, which sets PORTABLE_ENV})
 if [ "${1:-}" = portable ]; then
-  stage "library, portable kernels" "${portable[@]}" python -m pytest -q tests --ignore=tests/test_book.py
+  stage "library, portable kernels" "${portable[@]}" python -m pytest -q tests --ignore=tests/test_book.py \
+    --ignore=tests/test_lab.py
   stage "chapters, portable kernels" "${portable[@]}" python -m pytest -q --nbval-lax chapters
 else
-  stage "library (pytest)" python -m pytest -q --durations=10 tests --ignore=tests/test_book.py
+  stage "library (pytest)" python -m pytest -q --durations=10 tests --ignore=tests/test_book.py \
+    --ignore=tests/test_lab.py
   # The chapters under the second kernel configuration would add about 5 minutes to CI's 15 (see
   # README, "make test-portable"); CI runs the library under it.
-  stage "library, portable kernels" "${portable[@]}" python -m pytest -q tests --ignore=tests/test_book.py
+  stage "library, portable kernels" "${portable[@]}" python -m pytest -q tests --ignore=tests/test_book.py \
+    --ignore=tests/test_lab.py
+  stage "JupyterLab (browser)" python -m pytest -q tests/test_lab.py
   stage "chapters (nbval)" python -m pytest -q --nbval-lax chapters
   stage "book build" bash tools/build_book.sh
   [ -f tests/test_book.py ] && stage "rendered book (pytest)" python -m pytest -q tests/test_book.py

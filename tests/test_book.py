@@ -189,6 +189,7 @@ def test_static_explorers_decode_like_torch_from_file_with_the_network_blocked(b
         sliders = root.locator("input[type=range]")
         for index in range(sliders.count()):
             before = page.evaluate(f"() => window.thesisExplorers['{element}'].image")
+            sliders.nth(index).scroll_into_view_if_needed()
             box = sliders.nth(index).bounding_box()
             y = box["y"] + box["height"] / 2
             page.mouse.move(box["x"] + box["width"] / 2, y)

@@ -194,7 +194,7 @@ def test_static_explorers_decode_like_torch_from_file_with_the_network_blocked(b
             y = box["y"] + box["height"] / 2
             page.mouse.move(box["x"] + box["width"] / 2, y)
             page.mouse.down()
-            page.mouse.move(box["x"] + (0.2 + 0.15 * index) * box["width"], y, steps=8)
+            page.mouse.move(box["x"] + (0.2, 0.8, 0.35)[index % 3] * box["width"], y, steps=8)
             page.mouse.up()
             state = page.evaluate(f"() => window.thesisExplorers['{element}']")
             assert state["image"] != before, f"dragging slider {index} of {element} changed nothing"

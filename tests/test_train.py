@@ -200,6 +200,29 @@ def test_history_round_trips_through_a_checkpoint(tmp_path):
     assert History(**load_checkpoint(path)["history"]) == h
 
 
+def _adam_with_multistep_lr(x, y, epochs, milestones, per_step):
+    """A plain loop: torch's fused Adam (lr 1e-2) and MultiStepLR (γ = 10^(-1/7)) stepped after every
+    epoch or every step, batches of 100 shuffled by a generator seeded 3, as fit shuffles them."""
+    torch.manual_seed(0)
+    reference = classifier()
+    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-2, fused=True)
+    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=milestones, gamma=10 ** (-1 / 7))
+    gen = torch.Generator().manual_seed(3)
+    for _ in range(epochs):
+        perm = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), 100):
+            idx = perm[i:i + 100]
+            loss = cross_entropy(reference, x[idx].float() / 255, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if per_step:
+                scheduler.step()
+        if not per_step:
+            scheduler.step()
+    return reference
+
+
 def test_fit_follows_the_learning_rate_schedule_like_torch_multistep_lr():
     """fit with lr_schedule="burda" = a plain loop with torch's fused Adam and MultiStepLR, same batches."""
     x, y = small_mnist(600)
@@ -208,20 +231,7 @@ def test_fit_follows_the_learning_rate_schedule_like_torch_multistep_lr():
     model = classifier()
     fit(model, cross_entropy, x, train_y=y, config=config, device="cpu", progress=False)
 
-    torch.manual_seed(0)
-    reference = classifier()
-    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-2, fused=True)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[1, 4], gamma=10 ** (-1 / 7))
-    gen = torch.Generator().manual_seed(3)
-    for _ in range(5):
-        perm = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), 100):
-            idx = perm[i:i + 100]
-            loss = cross_entropy(reference, x[idx].float() / 255, y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        scheduler.step()
+    reference = _adam_with_multistep_lr(x, y, epochs=5, milestones=[1, 4], per_step=False)
     torch.manual_seed(0)
     constant = classifier()
     fit(constant, cross_entropy, x, train_y=y, config=dataclasses.replace(config, lr_schedule="constant"),
@@ -239,20 +249,7 @@ def test_a_step_keyed_schedule_changes_the_rate_between_steps_like_multistep_lr(
     model = classifier()
     fit(model, cross_entropy, x, train_y=y, config=config, device="cpu", progress=False)
 
-    torch.manual_seed(0)
-    reference = classifier()
-    optimizer = torch.optim.Adam(reference.parameters(), lr=1e-2, fused=True)
-    scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[2, 8, 26], gamma=10 ** (-1 / 7))
-    gen = torch.Generator().manual_seed(3)
-    for _ in range(3):
-        perm = torch.randperm(len(x), generator=gen)
-        for i in range(0, len(x), 100):
-            idx = perm[i:i + 100]
-            loss = cross_entropy(reference, x[idx].float() / 255, y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
+    reference = _adam_with_multistep_lr(x, y, epochs=3, milestones=[2, 8, 26], per_step=True)
     for p, q in zip(model.parameters(), reference.parameters()):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
 

@@ -90,15 +90,11 @@ def dense_layers(network: nn.Module, output: str = "identity") -> list[dict]:
                        "W": base64.b64encode(W.numpy().tobytes()).decode(),
                        "b": base64.b64encode(b.numpy().tobytes()).decode()})
     if output != "identity":
-        layers[-1]["activation"] = _compose(layers[-1]["activation"], output)
+        if layers[-1]["activation"] != "identity":
+            raise ValueError(f"output={output!r} needs a linear last layer, not one with activation "
+                             f"{layers[-1]['activation']!r}")
+        layers[-1]["activation"] = output
     return layers
-
-
-def _compose(last: str, output: str) -> str:
-    if last != "identity":
-        raise ValueError(f"output={output!r} after a last layer with activation {last!r} is not supported; "
-                         "the last layer must be linear (identity)")
-    return output
 
 
 def weights_md5(layers: Sequence[dict]) -> str:

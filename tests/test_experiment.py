@@ -123,6 +123,10 @@ def test_bad_experiment_fields_are_refused_with_the_allowed_values():
     with pytest.raises(ValueError, match="kl_warmup_epochs is set but objective='cross-entropy' has no KL term"):
         Experiment("x", CLASSIFIER, "cross-entropy", "mnist",
                    lambda budget: TrainConfig(epochs=1, batch_size=100, lr=1e-3, kl_warmup_epochs=2))
+    with pytest.raises(ValueError, match="objective='negative-iwae-bound-k5' has no KL term to warm up; "
+                                         "a warm-up is allowed with 'negative-elbo', 'beta-negative-elbo'$"):
+        Experiment("x", CLASSIFIER, "negative-iwae-bound-k5", "mnist",
+                   lambda budget: TrainConfig(epochs=1, batch_size=100, lr=1e-3, kl_warmup_epochs=2))
     vae = {"kind": "vae", "widths": [784, 8], "latent": 2, "activation": "relu", "beta": 1.0}
     with pytest.raises(ValueError, match="output_bias='zero' is not allowed; choose one of 'random'"):
         architectures.build(vae | {"output_bias": "zero"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import inspect
 import json
 import warnings
 from typing import Any, Callable
@@ -44,8 +45,9 @@ OBJECTIVES: dict[str, Objective] = {
     "conditional-negative-elbo": conditional_negative_elbo,
 }
 
-#: the objectives with a KL term that a warm-up (``TrainConfig.kl_warmup_epochs``) can weigh
-WARMUP_OBJECTIVES = ("negative-elbo", "beta-negative-elbo")
+#: the objectives with a KL term that a warm-up (``TrainConfig.kl_warmup_epochs``) can weigh: those that take ``kl_weight``
+WARMUP_OBJECTIVES = tuple(name for name, objective in OBJECTIVES.items()
+                          if "kl_weight" in inspect.signature(objective).parameters)
 
 #: modules that define a list ``EXPERIMENTS`` of :class:`Experiment`
 EXPERIMENT_MODULES = ("thesis_lib.experiments.classifiers", "thesis_lib.experiments.autoencoders",
@@ -88,10 +90,11 @@ class Experiment:
             raise ValueError(f"kl_warmup_epochs is set but objective={self.objective!r} has no KL term to warm up; "
                              f"a warm-up is allowed with {', '.join(map(repr, WARMUP_OBJECTIVES))}")
 
-    def build(self) -> nn.Module:
+    def build(self, train_x: torch.Tensor | None = None) -> nn.Module:
         """A freshly initialised model of this architecture (from torch's current random state; an
-        initialisation from the data reads the training images)."""
-        train_x = self.dataset()[0] if "output_bias" in self.architecture else None
+        initialisation from the data reads the training images, ``train_x`` or this experiment's)."""
+        if train_x is None and "output_bias" in self.architecture:
+            train_x = self.dataset()[0]
         return architectures.build(self.architecture, train_x)
 
     @property
@@ -102,9 +105,10 @@ class Experiment:
         """``(train_x, train_y, test_x, test_y)``; targets may be ``None``."""
         return DATASETS[self.data]()
 
-    def spec(self, budget: str) -> dict[str, Any]:
-        """Everything that defines the trained model except the number of epochs, as plain values."""
-        train_x, train_y, _, _ = self.dataset()
+    def spec(self, budget: str, data: Data | None = None) -> dict[str, Any]:
+        """Everything that defines the trained model except the number of epochs, as plain values
+        (``data``: this experiment's :meth:`dataset`, if the caller has it already)."""
+        train_x, train_y, _, _ = data or self.dataset()
         training = {k: v for k, v in self.config(budget).as_dict().items() if k != "epochs"}
         return {"spec_version": SPEC_VERSION, "name": self.name, "architecture": dict(self.architecture),
                 "objective": self.objective, "data": {"name": self.data, "md5": tensor_digest(train_x, train_y)},
@@ -171,10 +175,11 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
     The spec's key is returned in ``history.extra["key"]``.
     """
     config = experiment.config(budget)
-    spec = experiment.spec(budget)
+    data = experiment.dataset()
+    spec = experiment.spec(budget, data)
     key = spec_key(spec)
     torch.manual_seed(config.seed)
-    model = experiment.build()
+    model = experiment.build(data[0])
     mismatch = committed_mismatch(experiment, budget, spec) if use_committed else "absent"
     if mismatch not in (None, "absent"):
         warnings.warn(f"checkpoints/{experiment.name}.pt is not used: {mismatch}. Training in the cache instead.",
@@ -186,7 +191,7 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
         history.origin = "committed checkpoint (budget full)"
         history.extra["key"] = key
         return model.to(device or default_device()).eval(), history
-    train_x, train_y, test_x, test_y = experiment.dataset()
+    train_x, train_y, test_x, test_y = data
     path = cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt"
     curve = None
     if experiment.curve is not None and budget == "full":

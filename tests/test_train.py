@@ -270,3 +270,32 @@ def test_a_kl_warmup_passes_each_step_its_weight_and_no_warmup_passes_none():
     fit(nn.Linear(784, 2), objective, x, config=dataclasses.replace(config, kl_warmup_epochs=0), device="cpu",
         progress=False)
     assert seen == [None] * 9
+
+
+@pytest.mark.parametrize("kind", ["classifier", "vae"])
+def test_fit_trains_the_same_weights_as_a_plain_loop_with_torchs_adam(kind):
+    """Algorithm 1's loop written out with torch's own pieces (randperm from the seeded generator,
+    advanced indexing, fused torch.optim.Adam): fit must give the same weights bit for bit (the same
+    kernels in the same order), so a faster loop cannot change what is trained."""
+    from thesis_lib.vae import VAE, negative_elbo
+
+    x, y = small_mnist(700)
+    config = TrainConfig(epochs=2, batch_size=64, lr=1e-3, seed=3, adam_eps=1e-4)
+    build, objective = {"classifier": (classifier, cross_entropy),
+                        "vae": (lambda: VAE((784, 32), latent=4, activation=torch.tanh), negative_elbo)}[kind]
+    torch.manual_seed(0)
+    ours = build()
+    torch.manual_seed(0)
+    reference = build()
+    fit(ours, objective, x, config=config, train_y=y, test_x=x[:100], test_y=y[:100], device="cpu", progress=False)
+    optimizer = torch.optim.Adam(reference.parameters(), lr=config.lr, eps=config.adam_eps, fused=True)
+    shuffle = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    for _ in range(config.epochs):
+        for idx in torch.randperm(len(x), generator=shuffle).split(config.batch_size):
+            loss = objective(reference, x[idx].float() / 255, y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    for p, q in zip(ours.parameters(), reference.parameters(), strict=True):
+        assert torch.equal(p, q)

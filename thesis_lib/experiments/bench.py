@@ -20,7 +20,10 @@ dynamic binarisation, Adam eps 1e-4, batch 100) is timed the same way, three way
 loop, a minimal hand-written loop over the same resident data, and its compute floor on one fixed
 batch.
 
-Each is timed after a warm-up; the result is one JSON line with the times and the ratios.
+Each loop that trains is timed over its second epoch, after a first one that warms up: an epoch
+slows down as training goes on (Adam's state fills with small numbers), so the ways are compared at
+the same point of training. The result is one JSON line with the times and the ratios; the target is
+``library_over_compute_floor`` ≤ 1.0 for both models.
 """
 
 from __future__ import annotations
@@ -107,13 +110,15 @@ def time_dataloader(device: torch.device, warmup_batches: int = 20,
     return time.perf_counter() - start, model
 
 
-def time_compute_floor(images: torch.Tensor, device: torch.device, warmup_steps: int = 20) -> tuple[float, nn.Module]:
+def time_compute_floor(images: torch.Tensor, device: torch.device,
+                       warmup_steps: int | None = None) -> tuple[float, nn.Module]:
     """Seconds for an epoch's worth of steps on one fixed batch, the first of ``images`` (no data
-    movement), and the trained model."""
+    movement), after ``warmup_steps`` such steps (default: an epoch's worth), and the trained model."""
     model = _model(device)
     optimizer = make_optimizer(model, CONFIG)
     x = images[:BATCH].to(device).reshape(-1, 784).float() / 255
     steps = math.ceil(len(images) / BATCH)
+    warmup_steps = steps if warmup_steps is None else warmup_steps
 
     def step():
         loss = F.mse_loss(model(x), x)
@@ -138,10 +143,12 @@ def _vae(device: torch.device):
     return LIKELIHOOD.build().to(device), LIKELIHOOD.objective_function, LIKELIHOOD.config("full")
 
 
-def time_vae(images: torch.Tensor, device: torch.device, way: str, warmup_steps: int = 5) -> tuple[float, nn.Module]:
-    """Seconds of one epoch of the likelihood VAE: ``way`` = ``"library"`` (:func:`fit`, the last of
-    two epochs), ``"minimal"`` (shuffled slices of the resident data, nothing else) or
-    ``"compute_floor"`` (one fixed batch, as many steps as an epoch has); and the trained model."""
+def time_vae(images: torch.Tensor, device: torch.device, way: str,
+             warmup_steps: int | None = None) -> tuple[float, nn.Module]:
+    """Seconds of the second epoch of the likelihood VAE: ``way`` = ``"library"`` (:func:`fit`),
+    ``"minimal"`` (shuffled index slices of the resident data, nothing else) or ``"compute_floor"``
+    (one fixed batch, as many steps as an epoch has); the first epoch warms up (only its first
+    ``warmup_steps`` steps if given, for ``minimal`` and ``compute_floor``). And the trained model."""
     model, objective, full = _vae(device)
     config = TrainConfig(epochs=2, batch_size=full.batch_size, lr=full.lr, adam_eps=full.adam_eps)
     if way == "library":
@@ -160,13 +167,15 @@ def time_vae(images: torch.Tensor, device: torch.device, way: str, warmup_steps:
         optimizer.step()
 
     gen = torch.Generator(device=device).manual_seed(0)
-    batches = torch.randperm(len(x), device=device, generator=gen).split(config.batch_size)
-    for idx in batches[:warmup_steps]:
-        step(x[idx].float().div_(255))
+
+    def epoch(steps: int | None = None) -> None:
+        for idx in torch.randperm(len(x), device=device, generator=gen).split(config.batch_size)[:steps]:
+            step(fixed if way == "compute_floor" else x[idx].float().div_(255))
+
+    epoch(warmup_steps)
     _sync(device)
     start = time.perf_counter()
-    for idx in batches:
-        step(fixed if way == "compute_floor" else x[idx].float().div_(255))
+    epoch()
     _sync(device)
     return time.perf_counter() - start, model
 
@@ -189,13 +198,13 @@ def run(device: torch.device, limit: int | None = None) -> dict:
         "dataloader_s": round(dataloader, 3),
         "compute_floor_s": round(floor, 3),
         "dataloader_over_library": round(dataloader / library, 2),
-        "compute_floor_over_library": round(floor / library, 2),
+        "library_over_compute_floor": round(library / floor, 2),
         "algorithm1_1000_epochs_min": round(library * 60_000 / len(images) * 1000 / 60, 1),
         "vae": "vae-mnist-nll, one epoch (784-200-200-50 tanh, negative ELBO, Adam eps 1e-4, batch 100)",
         "vae_library_s": round(vae["library"], 3),
         "vae_minimal_s": round(vae["minimal"], 3),
         "vae_compute_floor_s": round(vae["compute_floor"], 3),
-        "vae_compute_floor_over_library": round(vae["compute_floor"] / vae["library"], 2),
+        "vae_library_over_compute_floor": round(vae["library"] / vae["compute_floor"], 2),
     }
 
 

@@ -1,6 +1,7 @@
 """Every committed full-budget checkpoint still gives the numbers its manifest states, under the key
 of its experiment's spec, with the weights it had before the spec migration."""
 
+import dataclasses
 import json
 import math
 
@@ -13,6 +14,15 @@ from thesis_lib.infra.paths import COMMITTED_DIR
 
 MANIFESTS = pages.manifests()
 MIGRATION = json.loads((COMMITTED_DIR / "migrations" / "spec-v1.json").read_text())["checkpoints"]
+
+
+def trained_config(experiment, manifest):
+    """The configuration of a committed run: the full budget's, through its epochs for a run in progress."""
+    full = experiment.config("full")
+    if "of_epochs" not in manifest:
+        return full
+    assert manifest["of_epochs"] == full.epochs > manifest["epochs"]
+    return dataclasses.replace(full, epochs=manifest["epochs"])
 
 
 def test_every_committed_checkpoint_has_a_manifest_and_an_experiment():
@@ -33,8 +43,9 @@ def test_checkpoint_and_manifest_agree_with_the_spec(manifest):
         "run `make reproduce` again")
     state = load_checkpoint(committed_path(experiment.name, ".pt"), key)
     assert state["spec"] == spec
-    assert state["config"] == manifest["config"] == experiment.config("full").as_dict()
-    assert state["history"]["epochs"] == manifest["epochs"] >= experiment.config("full").epochs
+    config = trained_config(experiment, manifest)
+    assert state["config"] == manifest["config"] == config.as_dict()
+    assert state["history"]["epochs"] == manifest["epochs"] >= config.epochs
     assert weights_digest(state["model"]) == migrated.get("weights_md5", weights_digest(state["model"])), (
         f"{experiment.name}: the committed weights differ from those the spec migration recorded")
 
@@ -43,7 +54,7 @@ def test_checkpoint_and_manifest_agree_with_the_spec(manifest):
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m["name"] for m in MANIFESTS])
 def test_committed_checkpoint_matches_its_manifest(manifest):
     experiment = registered()[manifest["name"]]
-    model, history = experiment.trained("full", device="cpu")
+    model, history = experiment.trained("quick" if "of_epochs" in manifest else "full", device="cpu")
     assert history.origin.startswith("committed checkpoint")
     metrics = experiment.metrics(model.cpu())
     for name, value in manifest["metrics"].items():
@@ -55,3 +66,13 @@ def test_the_committed_relu_autoencoder_meets_the_full_budget_target():
 
     manifest = next(m for m in MANIFESTS if m["name"] == ae.ALG1_RELU.name)
     assert manifest["metrics"]["test_objective"] <= ae.ALG1_RELU_TARGET_MSE < ae.PCA3_TEST_MSE
+
+
+def test_every_parked_resume_state_continues_its_committed_run_in_progress():
+    from thesis_lib.experiments.reproduce import parked_path
+
+    for path in sorted((COMMITTED_DIR / "in-progress").glob("*.pt")):
+        manifest = next(m for m in MANIFESTS if m["name"] == path.stem)
+        assert path == parked_path(manifest["name"]) and "of_epochs" in manifest, f"{path.name}: no run in progress"
+        state = load_checkpoint(path, manifest["key"])
+        assert state["history"]["epochs"] == manifest["epochs"] and {"optimizer", "rng"} <= set(state)

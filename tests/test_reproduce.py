@@ -65,6 +65,29 @@ def test_reproduce_writes_a_checkpoint_and_a_manifest_the_chapters_then_load(sma
     assert checkpoints.weights_digest(loaded.state_dict()) == checkpoints.weights_digest(model.state_dict())
 
 
+def test_a_run_in_progress_is_committed_parked_and_continued_to_the_same_weights(small, committed, tmp_path,
+                                                                                monkeypatch):
+    straight = reproduce.reproduce(small, device=torch.device("cpu"))
+    straight_weights = checkpoints.weights_digest(checkpoints.load_checkpoint(committed / "small.pt")["model"])
+    monkeypatch.setenv("THESIS_CACHE", str(tmp_path / "first-machine"))
+    partial = reproduce.reproduce(small, device=torch.device("cpu"), epochs=2)
+    assert partial["epochs"] == 2 and partial["of_epochs"] == 3 and partial["config"]["epochs"] == 2
+    parked = reproduce.parked_path("small")
+    assert parked == committed / "in-progress" / "small.pt"
+    assert "optimizer" in checkpoints.load_checkpoint(parked) and "| `small` | 2 of 3 |" in pages.results_markdown(committed)
+    loaded, history = small.trained("quick", device="cpu")  # a run in progress serves the quick budget
+    assert history.origin.startswith("committed checkpoint") and history.epochs == 2
+
+    monkeypatch.setenv("THESIS_CACHE", str(tmp_path / "second-machine"))  # an empty cache: only the parked state
+    continued = reproduce.reproduce(small, device=torch.device("cpu"))
+    assert continued["history"]["origin"] == "resumed after epoch 2" and "of_epochs" not in continued
+    assert continued["history"]["train"] == straight["history"]["train"]
+    weights = checkpoints.weights_digest(checkpoints.load_checkpoint(committed / "small.pt")["model"])
+    assert weights == straight_weights and not parked.exists()
+    with pytest.raises(ValueError, match="epochs=3 is not allowed; a run in progress stops after 1 to 2 of"):
+        reproduce.reproduce(small, device=torch.device("cpu"), epochs=3)
+
+
 def test_results_page_lists_the_committed_checkpoints(small, committed, tmp_path):
     assert "No full-budget checkpoint is committed yet" in pages.results_markdown(tmp_path / "nothing")
     manifest = reproduce.reproduce(small, device=torch.device("cpu"))

@@ -230,7 +230,8 @@ def results_markdown(directory: Path = COMMITTED_DIR) -> str:
     for m in rows:
         metrics, config = m.get("metrics", {}), m.get("config", {})
         test = metrics.get("test_objective")
-        lines.append(f"| `{m['name']}` | {m['epochs']} | {m.get('wall_time_s', 0) / 60:.1f} min | "
+        epochs = f"{m['epochs']} of {m['of_epochs']}" if "of_epochs" in m else m["epochs"]  # a run in progress
+        lines.append(f"| `{m['name']}` | {epochs} | {m.get('wall_time_s', 0) / 60:.1f} min | "
                      f"{metrics.get('train_objective', float('nan')):#.4g} | {'—' if test is None else f'{test:#.4g}'} |")
         schedule = (f", {config['lr_schedule']} schedule" if config.get("lr_schedule", "constant") != "constant"
                     else "")

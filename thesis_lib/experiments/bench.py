@@ -76,10 +76,11 @@ def time_library(images: torch.Tensor, device: torch.device, epochs: int = 2) ->
     return marks[-1] - (marks[-2] if len(marks) > 1 else start), model
 
 
-def time_dataloader(device: torch.device, warmup_batches: int = 20,
+def time_dataloader(device: torch.device, warmup_batches: int | None = None,
                     limit: int | None = None) -> tuple[float, nn.Module]:
-    """Seconds of one epoch of the torchvision Dataset + ToTensor + DataLoader loop (over the first
-    ``limit`` images if given), and the trained model."""
+    """Seconds of the second epoch of the torchvision Dataset + ToTensor + DataLoader loop (over the
+    first ``limit`` images if given; the first epoch warms up, only its first ``warmup_batches`` if
+    given), and the trained model."""
     from torch.utils.data import DataLoader, Subset
     from torchvision import transforms
     from torchvision.datasets import MNIST

@@ -299,3 +299,61 @@ def test_fit_trains_the_same_weights_as_a_plain_loop_with_torchs_adam(kind):
             optimizer.step()
     for p, q in zip(ours.parameters(), reference.parameters(), strict=True):
         assert torch.equal(p, q)
+
+
+def test_the_shuffle_state_is_a_cpu_generator_state_that_any_device_can_resume(tmp_path):
+    """The saved shuffle state fits a CPU generator; a run saved on another device type (here a CUDA run
+    faked in the file) resumes on the CPU to the weights of an uninterrupted run, and says so."""
+    model_a, whole = _run()
+    path = tmp_path / "run.pt"
+
+    def stop_after_one(epoch, history):
+        if epoch == 1:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        _run(checkpoint=path, on_epoch_end=stop_after_one)
+    state = load_checkpoint(path)
+    torch.Generator().set_state(state["rng"]["shuffle"])
+    assert state["rng"]["device"] is None  # the CPU's state is rng["torch"]
+    state["history"]["device"] = "cuda:0"
+    state["rng"]["device"] = torch.zeros(16, dtype=torch.uint8)
+    save_atomic(state, path)
+    model_b, resumed = _run(checkpoint=path)
+    assert resumed.train == whole.train and resumed.device == "cpu"
+    assert resumed.extra["devices"] == ["cuda until epoch 1"]
+    for p, q in zip(model_a.parameters(), model_b.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_the_wall_time_sums_the_epochs_and_leaves_out_pauses_curves_and_resumes(tmp_path):
+    """Sleeping between epochs (a paused process) and in the curve adds nothing to the wall time; a
+    resumed run adds its epochs to the saved time, not the time in between."""
+    pause = 0.4
+
+    def curve(model, epoch):
+        time.sleep(pause)
+
+    started = time.perf_counter()
+    _, history = _run(curve=curve, on_epoch_end=lambda epoch, h: time.sleep(pause))
+    elapsed = time.perf_counter() - started
+    assert elapsed > 6 * pause and history.wall_time < elapsed - 5 * pause
+    path = tmp_path / "run.pt"
+    with pytest.raises(Interrupted):
+        _run(checkpoint=path, on_epoch_end=lambda epoch, h: (_ for _ in ()).throw(Interrupted))
+    saved = load_checkpoint(path)["history"]["wall_time"]
+    time.sleep(pause)
+    _, resumed = _run(checkpoint=path)
+    assert saved < resumed.wall_time < saved + history.wall_time + pause / 2
+
+
+def test_the_static_step_trains_what_the_eager_step_trains():
+    """The graph step's static buffers, capturable fused Adam and eager partial last batch (2,000 images
+    in batches of 100 and of 300: 6 full and one of 200) give the eager loop's weights up to rounding."""
+    for batch_size in (100, 300):
+        config = dataclasses.replace(CFG, batch_size=batch_size)
+        eager_model, eager = _run(config)
+        static_model, static = _run(config, step="static")
+        torch.testing.assert_close(torch.tensor(static.train), torch.tensor(eager.train), rtol=1e-5, atol=0)
+        for p, q in zip(eager_model.parameters(), static_model.parameters(), strict=True):
+            torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-6)

@@ -8,6 +8,7 @@ import math
 
 import torch
 
+from .infra.device import as_float, model_device
 from .infra.validation import positive_int
 from .vae import VAE
 
@@ -18,7 +19,7 @@ Tensor = torch.Tensor
 def sample_prior(model: VAE, n: int, generator: torch.Generator | None = None) -> Tensor:
     """Mean images E[x|z] of n latent points z ~ p(z) = N(0, I), [n, d_0]."""
     z = torch.randn(positive_int("n", n), model.latent, generator=generator)
-    return model.decode_mean(z.to(next(model.parameters()).device)).cpu()
+    return model.decode_mean(z.to(model_device(model))).cpu()
 
 
 def latent_grid(n: int, low: float = 0.05, high: float = 0.95) -> Tensor:
@@ -38,7 +39,7 @@ def latent_grid(n: int, low: float = 0.05, high: float = 0.95) -> Tensor:
 def interpolate(model: VAE, x_a: Tensor, x_b: Tensor, steps: int) -> Tensor:
     """Mean images decoded along the straight line from μ(x_a) to μ(x_b) in latent space, [steps, d_0]."""
     positive_int("steps", steps)
-    device = next(model.parameters()).device
+    device = model_device(model)
     mu = model.encode(torch.stack([x_a, x_b]).to(device).float())[0]
     t = torch.linspace(0, 1, steps, device=device)[:, None]
     return model.decode_mean((1 - t) * mu[0] + t * mu[1]).cpu()
@@ -54,9 +55,7 @@ def nearest_neighbours(queries: Tensor, references: Tensor, batch_size: int = 40
     best = torch.full((len(q),), math.inf)
     index = torch.zeros(len(q), dtype=torch.long)
     for i in range(0, len(references), batch_size):
-        ref = references[i:i + batch_size].reshape(-1, q.shape[1]).float()
-        if references.dtype == torch.uint8:
-            ref = ref / 255
+        ref = as_float(references[i:i + batch_size]).reshape(-1, q.shape[1])
         d, j = torch.cdist(q, ref).min(dim=1)
         better = d < best
         best = torch.where(better, d, best)

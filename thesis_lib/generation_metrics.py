@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from .infra.seeding import seeded_evaluation
-from .infra.training import as_float
+from .infra.device import as_float
 from .infra.validation import positive_int
 
 Tensor = torch.Tensor
@@ -52,8 +52,8 @@ def read(judge: nn.Module, images: Tensor, batch_size: int = 2000) -> JudgeReadi
     with seeded_evaluation(judge) as device:
         for i in range(0, len(images), batch_size):
             f = judge.features(as_float(images[i:i + batch_size]).to(device))
-            probabilities.append(torch.softmax(judge.head(f), dim=-1).double().cpu())
-            features.append(f.double().cpu())
+            probabilities.append(torch.softmax(judge.head(f), dim=-1).cpu().double())
+            features.append(f.cpu().double())
     return JudgeReading(torch.cat(probabilities), torch.cat(features))
 
 

@@ -11,13 +11,10 @@ import math
 import torch
 from torch import nn
 
+from .infra.device import model_device
 from .infra.training import evaluate
 from .losses import reconstruction_mse
 from .pca import PCA, as_flat_float
-
-
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
 
 
 def _batched(function, x: torch.Tensor, batch_size: int) -> torch.Tensor:
@@ -30,7 +27,7 @@ def latent_codes(model: nn.Module | PCA, images: torch.Tensor, batch_size: int =
     if isinstance(model, PCA):
         return model.encode(images)
     encoder = model.encoder.eval()
-    device = _device(model)
+    device = model_device(model)
     return _batched(lambda x: encoder(as_flat_float(x).to(device)).cpu(), images, batch_size)
 
 
@@ -42,7 +39,7 @@ def decode(model: nn.Module | PCA, codes: torch.Tensor, side: int | None = None)
     if isinstance(model, PCA):
         flat = model.decode(codes)
     else:
-        flat = model.decoder.eval()(codes.float().to(_device(model))).cpu()
+        flat = model.decoder.eval()(codes.float().to(model_device(model))).cpu()
     side = side or math.isqrt(flat.shape[1])
     if side * side != flat.shape[1]:
         raise ValueError(f"side={side} is not allowed for outputs of {flat.shape[1]} pixels; give side with "
@@ -56,7 +53,7 @@ def reconstruct(model: nn.Module | PCA, images: torch.Tensor, batch_size: int = 
     if isinstance(model, PCA):
         return model(images).reshape(images.shape)
     model.eval()
-    device = _device(model)
+    device = model_device(model)
     flat = _batched(lambda x: model(as_flat_float(x).to(device)).cpu(), images, batch_size)
     return flat.reshape(images.shape)
 

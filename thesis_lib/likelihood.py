@@ -13,7 +13,7 @@ import torch
 from torch.distributions import Distribution, Normal
 
 from .infra.seeding import seeded_evaluation
-from .infra.training import as_float
+from .infra.device import as_float
 from .infra.validation import positive_int
 from .latent_models import diagonal_gaussian
 from .vae import VAE, bernoulli_nll, elbo_terms
@@ -91,7 +91,7 @@ def evaluate_likelihood(model: VAE, x: Tensor, k: int, batch_size: int = 100, se
             xb = x[i:i + batch_size].to(device).reshape(len(x[i:i + batch_size]), -1)
             est = vae_importance_sampled(model, xb, k, max_rows)
             rec, kl = elbo_terms(model, xb)
-            sums += torch.stack([-est.log_likelihood.sum(), -est.elbo.sum(), rec.sum(), kl.sum()]).double().cpu()
+            sums += torch.stack([-est.log_likelihood.sum(), -est.elbo.sum(), rec.sum(), kl.sum()]).cpu().double()
     nll, nelbo, rec, kl = (sums / len(x)).tolist()
     return LikelihoodReport(nll, nelbo, rec, kl, k, len(x))
 
@@ -111,6 +111,6 @@ def active_units(model: VAE, x: Tensor, threshold: float = ACTIVE_UNIT_THRESHOLD
     if len(x) < 2:
         raise ValueError(f"x has {len(x)} image(s); the variance over the data needs at least 2")
     param = next(model.parameters())
-    means = torch.cat([model.encode(as_float(x[i:i + batch_size]).to(param.device, param.dtype))[0].double().cpu()
+    means = torch.cat([model.encode(as_float(x[i:i + batch_size]).to(param.device, param.dtype))[0].cpu().double()
                        for i in range(0, len(x), batch_size)])
     return int((means.var(dim=0) > threshold).sum())

@@ -24,7 +24,7 @@ def affine_form(network: DeepNetwork) -> tuple[torch.Tensor, torch.Tensor]:
     A = torch.eye(network.input_dim, dtype=torch.float64)
     c = torch.zeros(network.input_dim, dtype=torch.float64)
     for W, b in network.theta:
-        A, c = W.double().cpu() @ A, W.double().cpu() @ c + b.double().cpu()
+        A, c = W.cpu().double() @ A, W.cpu().double() @ c + b.cpu().double()
     return A, c
 
 

@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Sequence
 import torch
 from torch.func import functional_call, grad, vmap
 
+from .infra.device import as_float
 from .infra.validation import non_negative_int, positive_int, positive_number
 from .risk import Loss, empirical_risk
 
@@ -124,7 +125,7 @@ def train_in_lockstep(pairs: Sequence[tuple[torch.nn.Module, torch.optim.Optimiz
     if len(pairs) < 2:
         raise ValueError(f"pairs has {len(pairs)} (model, optimiser) pair(s); give at least two to compare")
     for idx in batches:
-        xb = x[idx].float() / 255 if x.dtype == torch.uint8 else x[idx]
+        xb = as_float(x[idx]) if x.dtype == torch.uint8 else x[idx]
         for model, optimizer in pairs:
             optimizer.zero_grad()
             objective(model, xb, None if y is None else y[idx]).backward()

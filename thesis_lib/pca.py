@@ -18,6 +18,8 @@ import dataclasses
 
 import torch
 
+from .infra.device import as_float
+
 METHODS = ("gram", "svd")
 
 
@@ -27,7 +29,7 @@ def as_flat_float(images: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"images={images!r:.80} is not allowed; it must be a torch.Tensor [N, ...] with N >= 1 "
                          "images of at least one pixel")
     flat = images.reshape(len(images), -1)
-    return flat.float() / 255 if flat.dtype == torch.uint8 else flat.float()
+    return as_float(flat)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,6 +19,7 @@ from torch import nn
 from .autoencoders import Decoder, Encoder
 from .divergences import kl_to_standard_normal
 from .gradient_estimators import reparameterise
+from .infra.device import as_float
 from .infra.validation import choice, positive_int, positive_number
 from .losses import mse_mean, mse_sum
 from .networks import ActivationSpec
@@ -81,7 +82,7 @@ def fixed_binarisation(images: Tensor, seed: int = 0) -> Tensor:
     if images.dtype != torch.uint8:
         raise ValueError(f"images has dtype {images.dtype}; pass the uint8 images (0..255)")
     gen = torch.Generator().manual_seed(seed)
-    return binarise(images.reshape(len(images), -1).float() / 255, gen)
+    return binarise(as_float(images.reshape(len(images), -1)), gen)
 
 
 def bernoulli_nll(x: Tensor, logits: Tensor) -> Tensor:
@@ -98,7 +99,7 @@ def elbo_terms(model: VAE, x: Tensor, eps: Tensor | None = None) -> tuple[Tensor
     x = x.reshape(len(x), -1)
     mu, logvar = model.encode(x)
     z = reparameterise(mu, logvar, eps)
-    return bernoulli_nll(x, model.decode(z)), kl_to_standard_normal(mu, logvar)
+    return bernoulli_nll(x, model.decode(z)), kl_to_standard_normal(mu, logvar, check=False)
 
 
 def negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None, kl_weight: float = 1.0) -> Tensor:
@@ -129,7 +130,7 @@ def squared_error_negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None, 
     mu, logvar = model.encode(x)
     mean = model.decode_mean(reparameterise(mu, logvar))
     reconstruction = (mse_sum if pixels == "sum" else mse_mean)(x, mean, batch="none")
-    return (reconstruction + kl_to_standard_normal(mu, logvar)).mean()
+    return (reconstruction + kl_to_standard_normal(mu, logvar, check=False)).mean()
 
 
 def importance_log_weights(model: VAE, x: Tensor, eps: Tensor) -> Tensor:

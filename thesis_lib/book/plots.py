@@ -117,7 +117,7 @@ def models_note(experiments, budget: str | None = None) -> str:
     """One Markdown paragraph for the top of a chapter: which of its trained models come from the
     committed full-budget checkpoints and which are trained (or taken from the cache) at ``budget``."""
     from ..experiments.experiment import committed_mismatch
-    from ..infra.config import active_budget
+    from ..infra.device import active_budget
 
     budget = budget or active_budget()
     committed = [e for e in experiments if committed_mismatch(e, budget) is None]

@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from ..infra.checkpoints import cache_dir, committed_manifest, committed_path, load_checkpoint, tensor_digest
-from ..infra.config import BUDGETS, TrainConfig, active_budget, default_device
+from ..infra.config import BUDGETS, TrainConfig
+from ..infra.device import active_budget, resolve_device
 from ..infra.training import History, Objective, evaluate, fit
 from ..conditional_vae import conditional_negative_elbo
 from ..losses import reconstruction_mse
@@ -116,8 +117,10 @@ class Experiment:
 
     def trained(self, budget: str | None = None, device: torch.device | str | None = None,
                 progress: bool | None = None, use_committed: bool = True) -> tuple[nn.Module, History]:
-        """Load or train this experiment's model at ``budget`` (default: the active budget)."""
-        return load_or_train(self, budget or active_budget(), device=device, progress=progress,
+        """Load or train this experiment's model at ``budget`` (default: the budget of ``device``, where
+        it trains: the active device unless given)."""
+        device = resolve_device(device)
+        return load_or_train(self, budget or active_budget(device), device=device, progress=progress,
                              use_committed=use_committed)
 
     def metrics(self, model: nn.Module) -> dict[str, float]:
@@ -190,7 +193,7 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
         history = History(**state["history"])
         history.origin = "committed checkpoint (budget full)"
         history.extra["key"] = key
-        return model.to(device or default_device()).eval(), history
+        return model.to(resolve_device(device)).eval(), history
     train_x, train_y, test_x, test_y = data
     path = cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt"
     curve = None

@@ -31,7 +31,7 @@ import torch
 
 from ..infra import paths
 from ..infra.checkpoints import cache_dir, committed_path, load_checkpoint, save_atomic, write_json_atomic
-from ..infra.config import default_device
+from ..infra.device import resolve_device
 from ..infra.mnist_files import MNIST_FILES
 from .experiment import Experiment, registered, spec_key
 
@@ -65,7 +65,7 @@ def _threads() -> str:
 def reproduce(experiment: Experiment, device: torch.device | None = None, epochs: int | None = None) -> dict:
     """Train ``experiment`` at the full budget, copy its checkpoint into ``checkpoints/``, write the
     manifest; with ``epochs``, only through that many epochs of the full run (a run in progress)."""
-    device = device or default_device()
+    device = resolve_device(device)
     full = experiment.config("full")
     if epochs is not None:
         if not 0 < epochs < full.epochs:

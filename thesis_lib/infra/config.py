@@ -1,4 +1,4 @@
-"""Device, budget and training configuration, validated on creation.
+"""Budget and training configuration, validated on creation (the device: :mod:`.device`).
 
 The budget decides how long the chapters train: ``full`` is the thesis's own setting
 (Algorithm 1: 1000 epochs), ``quick`` runs the same code with far fewer epochs so that a
@@ -9,47 +9,17 @@ the environment variable ``THESIS_BUDGET=quick|full`` overrides.
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any
 
-import torch
-
+from .device import BUDGETS, active_budget
 from .validation import choice, non_negative_int, positive_int, positive_number
 
-BUDGETS = ("quick", "full")
 OPTIMIZERS = ("adam", "sgd")
 LR_SCHEDULES = ("constant", "burda")
 KL_WARMUP_BY = ("step", "epoch")
 #: recipe fields and their neutral values; a field at its neutral value is left out of ``as_dict()``
 #: (and so of every spec and key), so configurations that do not use it keep the keys they had
 RECIPE_NEUTRAL = {"kl_warmup_epochs": 0, "kl_warmup_by": "step", "schedule_epoch_steps": 0}
-
-
-def default_device() -> torch.device:
-    """CUDA if present, else Apple's MPS where available, else the CPU.
-
-    ``THESIS_DEVICE`` (``cpu``, ``cuda``, ``mps``) overrides the choice.
-    """
-    forced = os.environ.get("THESIS_DEVICE")
-    if forced:
-        choice("THESIS_DEVICE", forced, ("cpu", "cuda", "mps"))
-        return torch.device(forced)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def active_budget(device: torch.device | None = None) -> str:
-    """``THESIS_BUDGET`` if set, else ``full`` on CUDA and ``quick`` elsewhere."""
-    forced = os.environ.get("THESIS_BUDGET")
-    if forced:
-        choice("THESIS_BUDGET", forced, BUDGETS)
-        return forced
-    device = device or default_device()
-    return "full" if device.type == "cuda" else "quick"
 
 
 def pick(quick: Any, full: Any, budget: str | None = None) -> Any:

@@ -10,6 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .device import fork_rng, model_device
+
 
 def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python's, NumPy's and PyTorch's random sources; return a CPU generator with that seed."""
@@ -24,11 +26,11 @@ def seeded_evaluation(model: nn.Module, seed: int = 0) -> Iterator[torch.device]
     """Evaluate ``model`` reproducibly: eval mode and torch's random state seeded with ``seed`` inside;
     the caller's random state and the model's train/eval mode are restored on exit. Yields the
     model's device."""
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     try:
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        with fork_rng(device):
             torch.manual_seed(seed)
             yield device
     finally:

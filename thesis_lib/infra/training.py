@@ -1,14 +1,19 @@
 """The one training loop of the book (Algorithm 1 and every later model) and seeded evaluation.
 
 The dataset lives on the device as one tensor (uint8 images stay uint8 until a batch is sliced);
-each epoch shuffles indices on the device and slices batches (``index_select``, a row copy: on a
+each epoch shuffles indices (a CPU generator, so the saved shuffle state resumes on any device;
+the permutation moves to the device) and slices batches (``index_select``, a row copy: on a
 CPU six times cheaper than advanced indexing ``x[idx]`` for [N, 28, 28] images): no per-sample
 Python work and no DataLoader in the hot path. ``objective(model, x, y)`` returns the scalar to minimise for a
 float batch ``x`` in [0, 1] and its targets ``y`` (or ``None``); under a KL warm-up
 (``TrainConfig.kl_warmup_epochs``) it is called with ``kl_weight=`` the step's weight too.
 
-With a checkpoint path, the state (weights, optimiser, epoch, random states) is written
-atomically after every epoch, so a killed run resumes and loses at most one epoch.
+With a checkpoint path, the state (weights, optimiser, epoch, random states: the shuffle's, the
+CPU's and the device's) is written atomically after every epoch, so a killed run resumes and loses at
+most one epoch. Nothing in a step reads a value back to the host: the objective runs unchecked
+(its arguments are the loop's own) and the loss is summed on the device and read once per epoch (a
+diverging run shows as an infinite or NaN loss in its history: chapter 2.2 shows one). ``step="graph"`` replays
+each full batch's step as a CUDA graph (:mod:`.graph_step`).
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ import torch
 from torch import nn
 
 from .checkpoints import CHECKPOINT_FORMAT, load_checkpoint, save_atomic
-from .config import TrainConfig, active_budget, default_device
+from .config import TrainConfig
+from .device import (active_budget, as_float, device_rng_state, resolve_device, set_device_rng_state,
+                     wide_dtype)
+from .graph_step import STEPS, GraphStep, check_step
 from .seeding import seeded_evaluation
+from .validation import choice
 
 Objective = Callable[[nn.Module, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
@@ -49,30 +58,53 @@ def progress_enabled(progress: bool | None) -> bool:
     return os.environ.get("THESIS_PROGRESS", "on").lower() not in ("0", "off", "false", "no")
 
 
-def as_float(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 pixels become floats in [0, 1]; other tensors become float32."""
-    return batch.float().div_(255) if batch.dtype == torch.uint8 else batch.float()
-
-
 @torch.no_grad()
 def evaluate(model: nn.Module, objective: Objective, x: torch.Tensor, y: torch.Tensor | None = None, *,
              batch_size: int = 2000, seed: int = 0) -> float:
     """Mean objective over ``x`` (in eval mode, batches weighted by size, random draws seeded)."""
     with seeded_evaluation(model, seed) as device:
-        total = torch.zeros((), dtype=torch.float64, device=device)
+        total = torch.zeros((), dtype=wide_dtype(device), device=device)
         for i in range(0, len(x), batch_size):
             xb = as_float(x[i:i + batch_size].to(device))
             yb = None if y is None else y[i:i + batch_size].to(device)
-            total += objective(model, xb, yb).double() * len(xb)
+            total += objective(model, xb, yb).to(total.dtype) * len(xb)
     return total.item() / len(x)
 
 
-def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """Adam (``fused`` where the device supports it) or plain SGD, as the configuration says."""
+def make_optimizer(model: nn.Module, config: TrainConfig, *, graph: bool = False) -> torch.optim.Optimizer:
+    """Adam (``fused``) or plain SGD, as the configuration says; for a CUDA graph (``graph``) Adam keeps
+    its learning rate in a tensor and its state on the device (``capturable``), so a replayed step reads
+    the rate of the moment."""
     params = list(model.parameters())
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr)
+    if graph:
+        lr = torch.tensor(config.lr, device=params[0].device)
+        return torch.optim.Adam(params, lr=lr, eps=config.adam_eps, fused=True, capturable=True)
     return torch.optim.Adam(params, lr=config.lr, eps=config.adam_eps, fused=True)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Every parameter group's learning rate to ``lr`` (in place where the optimiser keeps it in a tensor)."""
+    for group in optimizer.param_groups:
+        if isinstance(group["lr"], torch.Tensor):
+            group["lr"].fill_(lr)
+        else:
+            group["lr"] = lr
+
+
+def train_step(model: nn.Module, objective: Objective, optimizer: torch.optim.Optimizer, x: torch.Tensor,
+               y: torch.Tensor | None, idx: torch.Tensor, total: torch.Tensor,
+               kl_weight: float | torch.Tensor | None = None) -> None:
+    """One step of Algorithm 1 on the rows ``idx`` of ``x`` (and ``y``): the objective, its gradient,
+    the optimiser's update; ``total`` += the batch's loss times its size, on the device (no host read)."""
+    warmup = {} if kl_weight is None else {"kl_weight": kl_weight}
+    loss = objective(model, as_float(x.index_select(0, idx)), None if y is None else y.index_select(0, idx),
+                     **warmup)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    total += loss.detach() * len(idx)
 
 
 def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config: TrainConfig,
@@ -81,34 +113,39 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
         progress: bool | None = None, desc: str | None = None, checkpoint: Path | None = None,
         key: str = "", spec: dict | None = None,
         on_epoch_end: Callable[[int, History], None] | None = None,
-        curve: Callable[[nn.Module, int], dict | None] | None = None) -> History:
+        curve: Callable[[nn.Module, int], dict | None] | None = None, step: str = "eager") -> History:
     """Train ``model`` for ``config.epochs`` epochs of shuffled minibatches (Algorithm 1's loop).
 
     With ``checkpoint``, the state is saved atomically after every epoch (under ``key``, with the
-    experiment's ``spec`` if given) and a run that was interrupted resumes from the last saved epoch.
-    ``curve(model, epochs_done)``, if given, is called after every epoch, before the save; what it
-    returns (unless ``None``) is kept in ``history.extra["curve"][str(epochs_done)]``; its time is
-    not counted in the wall time. It must leave
-    the random state as it found it (measure inside :func:`~thesis_lib.infra.seeding.seeded_evaluation`).
+    experiment's ``spec`` if given) and a run that was interrupted resumes from the last saved epoch,
+    on this device or another. ``curve(model, epochs_done)``, if given, is called after every epoch,
+    before the save; what it returns (unless ``None``) is kept in
+    ``history.extra["curve"][str(epochs_done)]``. It must leave the random state as it found it
+    (measure inside :func:`~thesis_lib.infra.seeding.seeded_evaluation`). The wall time is the sum of
+    the epochs' own durations (their steps and test evaluation), without the curve, the checkpoint
+    writes and the pauses between epochs or runs. ``step``: ``"eager"``; ``"graph"`` (CUDA only): every full batch
+    replays one captured CUDA graph of the same step; ``"static"``: the graph's buffers without a graph.
     """
-    device = torch.device(device) if device is not None else default_device()
+    choice("step", step, STEPS)
+    device = resolve_device(device)
+    check_step(step, device, config)
     model.to(device)
     x = train_x.to(device)
     y = None if train_y is None else train_y.to(device)
     if y is not None and len(y) != len(x):
         raise ValueError(f"train_y has {len(y)} entries but train_x has {len(x)}")
-    optimizer = make_optimizer(model, config)
-    gen = torch.Generator(device=device).manual_seed(config.seed)
+    optimizer = make_optimizer(model, config, graph=step != "eager")
+    shuffle = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
     history = History([], [], 0, 0.0, str(device))
     if checkpoint is not None and Path(checkpoint).exists():
         state = load_checkpoint(Path(checkpoint), key)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        gen.set_state(state["rng"]["shuffle"].to(gen.get_state().device))
-        torch.set_rng_state(state["rng"]["torch"])
         history = History(**state["history"])
+        _restore_random_states(state["rng"], shuffle, device, history)
         history.origin = "cache" if history.epochs >= config.epochs else f"resumed after epoch {history.epochs}"
+        history.device = str(device)
     else:
         history.extra["budget"] = active_budget(device)
 
@@ -118,42 +155,40 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
         from tqdm.auto import tqdm
 
         bar = tqdm(total=config.epochs, initial=history.epochs, desc=desc or "training", unit="epoch")
-    started = time.perf_counter() - history.wall_time
     model.train()
     steps_per_epoch = -(-n // bs)
+    total = torch.zeros((), device=device)
+    graph = None if step == "eager" else GraphStep(model, objective, optimizer, x, y, total, bs,
+                                                   warmup=bool(config.kl_warmup_epochs), capture=step == "graph")
     while history.epochs < config.epochs:
+        epoch_started = time.perf_counter()
         epoch = history.epochs
-        step = epoch * steps_per_epoch
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr_at(epoch, step)
-        perm = torch.randperm(n, device=device, generator=gen)
-        total = torch.zeros((), device=device)
+        step_no = epoch * steps_per_epoch
+        set_lr(optimizer, config.lr_at(epoch, step_no))
+        perm = torch.randperm(n, generator=shuffle).to(device)
+        total.zero_()
         for i in range(0, n, bs):
             idx = perm[i:i + bs]
             if config.schedule_epoch_steps:
-                for group in optimizer.param_groups:
-                    group["lr"] = config.lr_at(epoch, step)
-            warmup = {"kl_weight": config.kl_weight_at(epoch, step, steps_per_epoch)} if config.kl_warmup_epochs else {}
-            loss = objective(model, as_float(x.index_select(0, idx)),
-                             None if y is None else y.index_select(0, idx), **warmup)
-            step += 1
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(idx)
+                set_lr(optimizer, config.lr_at(epoch, step_no))
+            weight = config.kl_weight_at(epoch, step_no, steps_per_epoch) if config.kl_warmup_epochs else None
+            if graph is not None and len(idx) == bs:
+                graph(idx, weight)
+            else:
+                train_step(model, objective, optimizer, x, y, idx, total, weight)
+            step_no += 1
         history.train.append(total.item() / n)
         if test_x is not None:
             history.test.append(evaluate(model, objective, test_x, test_y, seed=config.seed))
         history.epochs += 1
-        history.wall_time = time.perf_counter() - started
+        history.wall_time += time.perf_counter() - epoch_started
         if curve is not None:
-            measuring = time.perf_counter()
             point = curve(model, history.epochs)
-            started += time.perf_counter() - measuring  # the wall time is training time
             if point is not None:
                 history.extra.setdefault("curve", {})[str(history.epochs)] = point
         if checkpoint is not None:
-            save_atomic(_checkpoint_state(model, optimizer, gen, history, key, spec, config), Path(checkpoint))
+            save_atomic(_checkpoint_state(model, optimizer, shuffle, history, key, spec, config, device),
+                        Path(checkpoint))
         if bar is not None:
             bar.update(1)
             bar.set_postfix(train=f"{history.train[-1]:.4g}",
@@ -166,7 +201,19 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
     return history
 
 
-def _checkpoint_state(model, optimizer, gen, history, key, spec, config) -> dict:
+def _restore_random_states(rng: dict, shuffle: torch.Generator, device: torch.device, history: History) -> None:
+    """The shuffle's and the CPU's states always; the device's when the run was saved on a device of the
+    same type (another device's generator cannot take it: its draws then differ from an uninterrupted run)."""
+    shuffle.set_state(rng["shuffle"].cpu())
+    torch.set_rng_state(rng["torch"])
+    saved_on = torch.device(history.device).type
+    if rng.get("device") is not None and saved_on == device.type:
+        set_device_rng_state(device, rng["device"])
+    elif saved_on != device.type:
+        history.extra.setdefault("devices", []).append(f"{saved_on} until epoch {history.epochs}")
+
+
+def _checkpoint_state(model, optimizer, shuffle, history, key, spec, config, device) -> dict:
     return {
         "format": CHECKPOINT_FORMAT,
         "key": key,
@@ -174,6 +221,6 @@ def _checkpoint_state(model, optimizer, gen, history, key, spec, config) -> dict
         "config": config.as_dict(),
         "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "optimizer": optimizer.state_dict(),
-        "rng": {"shuffle": gen.get_state().cpu(), "torch": torch.get_rng_state()},
+        "rng": {"shuffle": shuffle.get_state(), "torch": torch.get_rng_state(), "device": device_rng_state(device)},
         "history": dataclasses.asdict(history),
     }

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import torch
 from IPython.display import display
 
+from ...infra.device import model_device
 from ...generation import interpolate, latent_grid
 from ..plots import FIGURE_WIDTH, tile
 from ...vae import VAE
@@ -26,7 +27,7 @@ def _side(model: VAE) -> int:
 
 @torch.no_grad()
 def _decode(model: VAE, z: torch.Tensor) -> torch.Tensor:
-    device = next(model.parameters()).device
+    device = model_device(model)
     side = _side(model)
     return model.decode_mean(z.to(device)).cpu().reshape(-1, side, side)
 

@@ -109,16 +109,20 @@ class Interrupted(Exception):
     pass
 
 
-def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(tmp_path):
-    model_a, whole = _run()
-    path = tmp_path / "run.pt"
-
-    def stop_after_two(epoch, history):
-        if epoch == 2:
+def _interrupted_run(path, after):
+    """A checkpointed run stopped after ``after`` epochs."""
+    def stop(epoch, history):
+        if epoch == after:
             raise Interrupted
 
     with pytest.raises(Interrupted):
-        _run(checkpoint=path, on_epoch_end=stop_after_two)
+        _run(checkpoint=path, on_epoch_end=stop)
+
+
+def test_interrupted_run_resumes_and_matches_an_uninterrupted_one(tmp_path):
+    model_a, whole = _run()
+    path = tmp_path / "run.pt"
+    _interrupted_run(path, 2)
     assert load_checkpoint(path)["history"]["epochs"] == 2
     model_b, resumed = _run(checkpoint=path)
     assert resumed.epochs == CFG.epochs and resumed.origin == "resumed after epoch 2"
@@ -306,13 +310,7 @@ def test_the_shuffle_state_is_a_cpu_generator_state_that_any_device_can_resume(t
     faked in the file) resumes on the CPU to the weights of an uninterrupted run, and says so."""
     model_a, whole = _run()
     path = tmp_path / "run.pt"
-
-    def stop_after_one(epoch, history):
-        if epoch == 1:
-            raise Interrupted
-
-    with pytest.raises(Interrupted):
-        _run(checkpoint=path, on_epoch_end=stop_after_one)
+    _interrupted_run(path, 1)
     state = load_checkpoint(path)
     torch.Generator().set_state(state["rng"]["shuffle"])
     assert state["rng"]["device"] is None  # the CPU's state is rng["torch"]
@@ -339,8 +337,7 @@ def test_the_wall_time_sums_the_epochs_and_leaves_out_pauses_curves_and_resumes(
     elapsed = time.perf_counter() - started
     assert elapsed > 6 * pause and history.wall_time < elapsed - 5 * pause
     path = tmp_path / "run.pt"
-    with pytest.raises(Interrupted):
-        _run(checkpoint=path, on_epoch_end=lambda epoch, h: (_ for _ in ()).throw(Interrupted))
+    _interrupted_run(path, 1)
     saved = load_checkpoint(path)["history"]["wall_time"]
     time.sleep(pause)
     _, resumed = _run(checkpoint=path)
@@ -357,3 +354,21 @@ def test_the_static_step_trains_what_the_eager_step_trains():
         torch.testing.assert_close(torch.tensor(static.train), torch.tensor(eager.train), rtol=1e-5, atol=0)
         for p, q in zip(eager_model.parameters(), static_model.parameters(), strict=True):
             torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-6)
+
+
+def test_evaluating_and_checkpointing_every_n_epochs_trains_the_same_weights(tmp_path):
+    """every=2 over 3 epochs: the test loss after epochs 2 and 3 only, the checkpoint written after them,
+    the weights those of every=1."""
+    model_a, each = _run()
+    saves = []
+    model_b, sparse = _run(checkpoint=tmp_path / "c.pt",
+                           on_epoch_end=lambda epoch, h: saves.append((tmp_path / "c.pt").exists()))
+    model_c, every = _run(checkpoint=tmp_path / "e.pt", every=2,
+                          on_epoch_end=lambda epoch, h: saves.append((tmp_path / "e.pt").exists()))
+    assert saves == [True, True, True, False, True, True]
+    assert every.train == each.train and every.test == [each.test[1], each.test[2]]
+    assert every.extra["every"] == 2 and every.extra["test_epochs"] == [2, 3] and "every" not in each.extra
+    for p, q in zip(model_a.parameters(), model_c.parameters()):
+        assert torch.equal(p, q)
+    with pytest.raises(ValueError, match="every=0 is not allowed"):
+        _run(every=0)

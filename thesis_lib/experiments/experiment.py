@@ -27,7 +27,8 @@ from ..infra.training import History, Objective, evaluate, fit
 from ..conditional_vae import conditional_negative_elbo
 from ..losses import reconstruction_mse
 from ..risk import cross_entropy_risk
-from ..vae import beta_negative_elbo, negative_elbo, negative_iwae_bound, squared_error_negative_elbo
+from ..vae import (beta_negative_elbo, negative_elbo, negative_iwae_bound, negative_iwae_bound_dreg,
+                   squared_error_negative_elbo)
 from . import architectures
 from .datasets import DATASETS, Data
 
@@ -41,6 +42,7 @@ OBJECTIVES: dict[str, Objective] = {
     "negative-elbo": negative_elbo,
     "beta-negative-elbo": beta_negative_elbo,
     "negative-iwae-bound-k5": functools.partial(negative_iwae_bound, k=5),
+    "negative-iwae-bound-k5-dreg": functools.partial(negative_iwae_bound_dreg, k=5),
     "mse-sum-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="sum"),
     "mse-mean-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="mean"),
     "conditional-negative-elbo": conditional_negative_elbo,
@@ -116,12 +118,13 @@ class Experiment:
                 "training": training}
 
     def trained(self, budget: str | None = None, device: torch.device | str | None = None,
-                progress: bool | None = None, use_committed: bool = True) -> tuple[nn.Module, History]:
+                progress: bool | None = None, use_committed: bool = True, step: str = "eager",
+                every: int = 1) -> tuple[nn.Module, History]:
         """Load or train this experiment's model at ``budget`` (default: the budget of ``device``, where
         it trains: the active device unless given)."""
         device = resolve_device(device)
         return load_or_train(self, budget or active_budget(device), device=device, progress=progress,
-                             use_committed=use_committed)
+                             use_committed=use_committed, step=step, every=every)
 
     def metrics(self, model: nn.Module) -> dict[str, float]:
         """The mean objective on the training and the test data (seeded, in eval mode)."""
@@ -167,7 +170,8 @@ def committed_mismatch(experiment: Experiment, budget: str, spec: dict[str, Any]
 
 
 def load_or_train(experiment: Experiment, budget: str, *, device: torch.device | str | None = None,
-                  progress: bool | None = None, use_committed: bool = True) -> tuple[nn.Module, History]:
+                  progress: bool | None = None, use_committed: bool = True, step: str = "eager",
+                  every: int = 1) -> tuple[nn.Module, History]:
     """The trained model of ``experiment`` at ``budget``: committed, cached, resumed or trained now.
 
     1. ``checkpoints/<name>.pt`` (made by ``make reproduce``) when its manifest has the same key
@@ -175,7 +179,8 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
     2. else the user's cache (``cache_dir()``), keyed by the spec, resuming an interrupted run;
        training at the budget's epochs when nothing is there.
 
-    The spec's key is returned in ``history.extra["key"]``.
+    ``step`` and ``every`` are how a model trains (:func:`~thesis_lib.infra.training.fit`), not what:
+    they are no part of the key. The spec's key is returned in ``history.extra["key"]``.
     """
     config = experiment.config(budget)
     data = experiment.dataset()
@@ -202,7 +207,7 @@ def load_or_train(experiment: Experiment, budget: str, *, device: torch.device |
             return experiment.curve(model) if epoch in experiment.curve_epochs else None
     history = fit(model, experiment.objective_function, train_x, config=config, train_y=train_y, test_x=test_x,
                   test_y=test_y, device=device, progress=progress, desc=experiment.name, checkpoint=path, key=key,
-                  spec=spec, curve=curve)
+                  spec=spec, curve=curve, step=step, every=every)
     history.extra["key"] = key
     return model, history
 

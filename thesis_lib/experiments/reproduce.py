@@ -62,9 +62,12 @@ def _threads() -> str:
     return f"{n} thread" + ("" if n == 1 else "s")
 
 
-def reproduce(experiment: Experiment, device: torch.device | None = None, epochs: int | None = None) -> dict:
+def reproduce(experiment: Experiment, device: torch.device | None = None, epochs: int | None = None,
+              step: str = "eager", every: int = 1) -> dict:
     """Train ``experiment`` at the full budget, copy its checkpoint into ``checkpoints/``, write the
-    manifest; with ``epochs``, only through that many epochs of the full run (a run in progress)."""
+    manifest; with ``epochs``, only through that many epochs of the full run (a run in progress).
+    ``step`` and ``every`` (:func:`~thesis_lib.infra.training.fit`) are recorded in the manifest when
+    they are not the defaults."""
     device = resolve_device(device)
     full = experiment.config("full")
     if epochs is not None:
@@ -75,7 +78,7 @@ def reproduce(experiment: Experiment, device: torch.device | None = None, epochs
         experiment = dataclasses.replace(experiment, config=lambda budget: dataclasses.replace(
             original(budget), epochs=epochs) if budget == "full" else original(budget))
     _unpark(experiment, spec_key(experiment.spec("full")), experiment.config("full").epochs)
-    model, history = experiment.trained("full", device=device, use_committed=False)
+    model, history = experiment.trained("full", device=device, use_committed=False, step=step, every=every)
     config, key = experiment.config("full"), history.extra["key"]
     state = load_checkpoint(cache_dir() / f"{experiment.name}-{key}-e{config.epochs}.pt", key)
     committed = {k: v for k, v in state.items() if k not in RESUME_ONLY} | {"config": config.as_dict()}
@@ -102,6 +105,8 @@ def reproduce(experiment: Experiment, device: torch.device | None = None, epochs
                                  f" ({platform.processor() or platform.machine()}, {_threads()})"),
         "torch": torch.__version__,
         "wall_time_s": round(history.wall_time, 1),
+        **({"step": step} if step != "eager" else {}),
+        **({"evaluated_every": every} if every != 1 else {}),
         "metrics": experiment.metrics(model.cpu()),  # on the CPU, as the checkpoint test re-evaluates it
         "evaluation": evaluation,
         "history": dataclasses.asdict(history) | {"extra": {}},
@@ -116,12 +121,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("names", nargs="*", help=f"experiments to train (default: all of {sorted(experiments)})")
     parser.add_argument("--epochs", type=int, default=None,
                         help="commit a run in progress: only the first EPOCHS epochs of the full run")
+    parser.add_argument("--step", default="eager", help="eager (default), or graph on CUDA: each step a CUDA graph")
+    parser.add_argument("--every", type=int, default=1,
+                        help="evaluate and checkpoint after every EVERY-th epoch and the last (default 1)")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in experiments]
     if unknown:
         parser.error(f"unknown experiment(s) {unknown}; choose from {sorted(experiments)}")
     for name in args.names or experiments:
-        manifest = reproduce(experiments[name], epochs=args.epochs)
+        manifest = reproduce(experiments[name], epochs=args.epochs, step=args.step, every=args.every)
         print(json.dumps({k: manifest[k] for k in ("name", "epochs", "device", "wall_time_s", "metrics")}))
 
 

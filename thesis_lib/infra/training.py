@@ -33,7 +33,7 @@ from .device import (active_budget, as_float, device_rng_state, resolve_device, 
                      wide_dtype)
 from .graph_step import STEPS, GraphStep, check_step
 from .seeding import seeded_evaluation
-from .validation import choice
+from .validation import choice, positive_int
 
 Objective = Callable[[nn.Module, torch.Tensor, "torch.Tensor | None"], torch.Tensor]
 
@@ -113,7 +113,8 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
         progress: bool | None = None, desc: str | None = None, checkpoint: Path | None = None,
         key: str = "", spec: dict | None = None,
         on_epoch_end: Callable[[int, History], None] | None = None,
-        curve: Callable[[nn.Module, int], dict | None] | None = None, step: str = "eager") -> History:
+        curve: Callable[[nn.Module, int], dict | None] | None = None, step: str = "eager",
+        every: int = 1) -> History:
     """Train ``model`` for ``config.epochs`` epochs of shuffled minibatches (Algorithm 1's loop).
 
     With ``checkpoint``, the state is saved atomically after every epoch (under ``key``, with the
@@ -125,8 +126,12 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
     the epochs' own durations (their steps and test evaluation), without the curve, the checkpoint
     writes and the pauses between epochs or runs. ``step``: ``"eager"``; ``"graph"`` (CUDA only): every full batch
     replays one captured CUDA graph of the same step; ``"static"``: the graph's buffers without a graph.
+    ``every``: evaluate on the test data and write the checkpoint after every ``every``-th epoch and the
+    last one only (the same weights; ``history.extra`` records ``every`` and the evaluated epochs, and a
+    killed run loses at most ``every`` epochs).
     """
     choice("step", step, STEPS)
+    positive_int("every", every)
     device = resolve_device(device)
     check_step(step, device, config)
     model.to(device)
@@ -148,6 +153,8 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
         history.device = str(device)
     else:
         history.extra["budget"] = active_budget(device)
+    if every > 1:
+        history.extra["every"] = every
 
     n, bs = len(x), config.batch_size
     bar = None
@@ -178,15 +185,18 @@ def fit(model: nn.Module, objective: Objective, train_x: torch.Tensor, *, config
                 train_step(model, objective, optimizer, x, y, idx, total, weight)
             step_no += 1
         history.train.append(total.item() / n)
-        if test_x is not None:
+        due = (epoch + 1) % every == 0 or epoch + 1 == config.epochs
+        if test_x is not None and due:
             history.test.append(evaluate(model, objective, test_x, test_y, seed=config.seed))
+            if every > 1:
+                history.extra.setdefault("test_epochs", []).append(epoch + 1)
         history.epochs += 1
         history.wall_time += time.perf_counter() - epoch_started
         if curve is not None:
             point = curve(model, history.epochs)
             if point is not None:
                 history.extra.setdefault("curve", {})[str(history.epochs)] = point
-        if checkpoint is not None:
+        if checkpoint is not None and due:
             save_atomic(_checkpoint_state(model, optimizer, shuffle, history, key, spec, config, device),
                         Path(checkpoint))
         if bar is not None:

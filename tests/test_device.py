@@ -135,3 +135,19 @@ def test_no_objective_reads_a_value_back_to_the_host():
             loss = objective(model, x, y)
             loss.backward()
             assert loss.device.type == "meta" and loss.shape == ()
+
+
+def test_pixel_conversion_device_lookup_and_rng_forks_have_one_home():
+    """uint8 → float goes through as_float, a model's device through model_device, and forks of the
+    random state through fork_rng (which names its devices): no module or chapter does it by hand."""
+    import json
+    import re
+
+    by_hand = re.compile(r"\.(float|double)\(\) */ *255|\.div_?\(255\)|next\(\w+\.parameters\(\)\)\.device"
+                         r"|torch\.random\.fork_rng\(")
+    sources = {str(p): p.read_text() for p in (ROOT / "thesis_lib").rglob("*.py") if p.name != "device.py"}
+    for path in (ROOT / "chapters").glob("*.ipynb"):
+        cells = json.loads(path.read_text())["cells"]
+        sources[str(path)] = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    found = {path: by_hand.findall(text) for path, text in sources.items() if by_hand.search(text)}
+    assert not found, found

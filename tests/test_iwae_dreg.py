@@ -76,3 +76,22 @@ def test_its_encoder_gradient_is_unbiased_for_the_iwae_bounds_and_less_noisy():
     z = ((dreg.mean(0) - iwae.mean(0)).abs() / se)[informative]
     assert informative.sum() > 10 and z.max() < 5, z.max()
     assert dreg.var(0).sum() < 0.5 * iwae.var(0).sum()
+
+
+def test_encoder_gradient_draws_are_the_autograd_gradients_of_seeded_draws():
+    """Each row is the encoder part of what autograd gives for the objective with the noise that
+    torch's generator, seeded once, draws in that order; the caller's random state is untouched."""
+    from thesis_lib.vae import encoder_gradient_draws, negative_iwae_bound
+
+    model, x = setup(seed=4, batch=3)
+    torch.manual_seed(11)
+    before = torch.get_rng_state()
+    draws = encoder_gradient_draws(model, x, negative_iwae_bound, 3, seed=5)
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.manual_seed(5)
+    for row in draws:
+        g = gradients(model, negative_iwae_bound(model, x))
+        expected = torch.cat([v.flatten() for n, v in g.items() if n.startswith("encoder")])
+        torch.testing.assert_close(row, expected)
+    assert draws.shape == (3, sum(p.numel() for p in model.encoder.parameters()))
+    assert not torch.allclose(draws[0], draws[1])

@@ -33,7 +33,7 @@ def _check_pair(image: torch.Tensor, reconstruction: torch.Tensor) -> None:
     for name, x in (("image", image), ("reconstruction", reconstruction)):
         if not isinstance(x, torch.Tensor) or not x.is_floating_point():
             raise ValueError(f"{name} is {describe(x)}; it must be a floating-point torch.Tensor "
-                             "(convert 8-bit images with .float() / 255)")
+                             "(convert 8-bit images with thesis_lib.infra.device.as_float)")
     check_same_shape("image", image, "reconstruction", reconstruction)
     if image.ndim < 2:
         raise ValueError(f"image has shape {tuple(image.shape)}; it must be a batch [B, ...] with at least "

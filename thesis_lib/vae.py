@@ -20,7 +20,7 @@ from torch import nn
 from .autoencoders import Decoder, Encoder
 from .divergences import kl_to_standard_normal
 from .gradient_estimators import reparameterise
-from .infra.device import as_float
+from .infra.device import as_float, fork_rng, model_device
 from .infra.validation import choice, positive_int, positive_number
 from .losses import mse_mean, mse_sum
 from .networks import ActivationSpec
@@ -182,6 +182,21 @@ def negative_iwae_bound_dreg(model: VAE, x: Tensor, y: Tensor | None = None, k: 
     surrogate = (weights * log_w).sum(0)
     bound = torch.logsumexp(log_w.detach(), dim=0) - math.log(k)
     return -(bound + surrogate - surrogate.detach()).mean()
+
+
+def encoder_gradient_draws(model: VAE, x: Tensor, objective, draws: int, seed: int = 0) -> Tensor:
+    """``draws`` independent estimates of the gradient of ``objective(model, x)`` with respect to the
+    encoder's parameters, flattened: [draws, P]. x: binary images [B, ...] (re-binarising keeps them);
+    the noise is seeded, and the caller's random state is left as it was."""
+    positive_int("draws", draws)
+    params = list(model.encoder.parameters())
+    out = []
+    with fork_rng(model_device(model)):
+        torch.manual_seed(seed)
+        for _ in range(draws):
+            grads = torch.autograd.grad(objective(model, x), params)
+            out.append(torch.cat([g.flatten() for g in grads]))
+    return torch.stack(out)
 
 
 #: Burda et al.'s ``get_train_bias_np`` clips the mean pixel to [0.001, 0.999] before the logit

@@ -64,7 +64,6 @@ def test_sigmoid_matches_torch_and_is_stable_for_large_t(values, dtype):
     t = torch.tensor(values, dtype=dtype)
     value, slope = sigmoid(t), autograd_slope(sigmoid, t)
     assert torch.isfinite(value).all() and torch.isfinite(slope).all()
-    assert ((value >= 0) & (value <= 1)).all()
     assert close(value, torch.sigmoid(t), dtype)
     # the closed form σ'(t) = e^{-|t|} / (1 + e^{-|t|})² (σ' is even), in float64: not the code's σ(t)σ(-t)
     r = torch.exp(-t.double().abs())

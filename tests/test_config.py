@@ -4,6 +4,15 @@ import torch
 from thesis_lib.infra.config import TrainConfig, pick
 
 
+def test_pick_gives_the_value_of_the_active_or_named_budget(monkeypatch):
+    monkeypatch.setenv("THESIS_BUDGET", "full")
+    assert pick(quick=3, full=1000) == 1000 and pick(quick=3, full=1000, budget="quick") == 3
+    monkeypatch.setenv("THESIS_BUDGET", "quick")
+    assert pick(quick=3, full=1000) == 3
+    with pytest.raises(ValueError, match="budget='medium' is not allowed"):
+        pick(quick=3, full=1000, budget="medium")
+
+
 @pytest.mark.parametrize("field, value", [("epochs", 0), ("epochs", -3), ("epochs", 2.5), ("batch_size", 0),
                                           ("lr", 0.0), ("lr", -1e-3), ("lr", float("nan")), ("optimizer", "rmsprop"),
                                           ("seed", -1), ("epochs", True)])

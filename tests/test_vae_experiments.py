@@ -87,11 +87,22 @@ def test_short_training_through_the_experiment_lowers_the_test_objective(cache, 
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
 
 
-def test_likelihood_protocol_scores_all_test_images_with_k_samples():
+def test_likelihood_protocol_scores_all_test_images_binarised_once_with_k_samples(monkeypatch):
+    """The protocol hands evaluate_likelihood exactly the 10,000 test images binarised with seed 0 (or the
+    first ``images``) and k, and names the report's four numbers."""
+    seen = {}
+
+    def spy(model, x, k):
+        seen.update(x=x, k=k)
+        return likelihood.LikelihoodReport(nll=1.0, negative_elbo=2.0, reconstruction=3.0, kl=4.0, k=k,
+                                           images=len(x))
+
+    monkeypatch.setattr(vx, "evaluate_likelihood", spy)
     torch.manual_seed(0)
     model = vx.LIKELIHOOD.build()
-    scores = vx.likelihood_protocol(model, k=4)
-    assert set(scores) == {"test_nll_k4", "test_negative_elbo_k4", "test_reconstruction", "test_kl"}
-    assert scores["test_nll_k4"] <= scores["test_negative_elbo_k4"]
-    subset = likelihood.evaluate_likelihood(model, vae.fixed_binarisation(load_mnist("test").images[:100]), k=4)
-    assert abs(subset.nll - scores["test_nll_k4"]) < 0.05 * scores["test_nll_k4"]
+    scores = vx.likelihood_protocol(model, k=7)
+    test = load_mnist("test").images
+    assert seen["k"] == 7 and torch.equal(seen["x"], vae.fixed_binarisation(test, seed=0)) and len(seen["x"]) == 10_000
+    assert scores == {"test_nll_k7": 1.0, "test_negative_elbo_k7": 2.0, "test_reconstruction": 3.0, "test_kl": 4.0}
+    vx.likelihood_protocol(model, k=3, images=250)
+    assert torch.equal(seen["x"], vae.fixed_binarisation(test[:250], seed=0))

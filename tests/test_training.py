@@ -93,7 +93,7 @@ PORTABLE = dict(item.split("=", 1) for item in re.search(
 def test_same_seed_gives_the_same_losses_under_other_cpu_kernels():
     """The run repeated in a process with other kernels agrees to rounding, not bit for bit; another
     seed differs by far more."""
-    script = ("import json, tests.test_train as t; _, h = t._run(); print(json.dumps([h.train, h.test]))")
+    script = ("import json, tests.test_training as t; _, h = t._run(); print(json.dumps([h.train, h.test]))")
     env = {**os.environ, **PORTABLE}
     out = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout
@@ -138,7 +138,7 @@ def test_killed_process_loses_at_most_one_epoch(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time, torch
         sys.path.insert(0, {os.path.dirname(__file__)!r})
-        from test_train import _run
+        from test_training import _run
         from thesis_lib.infra.config import TrainConfig
         _run(TrainConfig(epochs=50, batch_size=100, lr=1e-3, seed=7), checkpoint={str(path)!r},
              on_epoch_end=lambda e, h: time.sleep(0.2))
@@ -268,7 +268,6 @@ def test_a_kl_warmup_passes_each_step_its_weight_and_no_warmup_passes_none():
 
     config = TrainConfig(epochs=3, batch_size=100, lr=1e-3, kl_warmup_epochs=2)
     fit(nn.Linear(784, 2), objective, x, config=config, device="cpu", progress=False)
-    assert seen == pytest.approx([config.kl_weight_at(s // 3, s, 3) for s in range(9)])
     assert seen[:6] == pytest.approx([(s + 1) / 6 for s in range(6)]) and seen[6:] == [1.0] * 3
     seen.clear()
     fit(nn.Linear(784, 2), objective, x, config=dataclasses.replace(config, kl_warmup_epochs=0), device="cpu",

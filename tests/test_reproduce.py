@@ -81,7 +81,7 @@ def test_a_run_in_progress_is_committed_parked_and_continued_to_the_same_weights
     assert partial["epochs"] == 2 and partial["of_epochs"] == 3 and partial["config"]["epochs"] == 2
     parked = reproduce.parked_path("small")
     assert parked == committed / "in-progress" / "small.pt"
-    assert "optimizer" in checkpoints.load_checkpoint(parked) and "| `small` | 2 of 3 |" in pages.results_markdown(committed)
+    assert "optimizer" in checkpoints.load_checkpoint(parked) and "| `small` | cross-entropy | 2 of 3 |" in pages.results_markdown(committed)
     loaded, history = small.trained("quick", device="cpu")  # a run in progress serves the quick budget
     assert history.origin.startswith("committed checkpoint") and history.epochs == 2
 
@@ -101,8 +101,8 @@ def test_results_page_lists_the_committed_checkpoints(small, committed, tmp_path
     table = pages.results_markdown(committed)
     row = next(line for line in table.splitlines() if line.startswith("| `small`"))
     metrics = manifest["metrics"]
-    assert row == (f"| `small` | 3 | {manifest['wall_time_s'] / 60:.1f} min | {metrics['train_objective']:#.4g} "
-                   f"| {metrics['test_objective']:#.4g} |")
+    assert row == (f"| `small` | cross-entropy | 3 | {manifest['wall_time_s'] / 60:.1f} min | "
+                   f"{metrics['train_objective']:#.4g} | {metrics['test_objective']:#.4g} |")
     detail = next(line for line in table.splitlines() if line.startswith("- `small`"))
     assert "Batch 100, lr 0.01;" in detail and f"weight norm **{manifest['evaluation']['weight_norm']:#.4g}**" in detail
 

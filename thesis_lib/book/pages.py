@@ -218,6 +218,20 @@ def _natural_key(path: Path) -> list:
             for part in re.split(r"(\d+(?:\.\d+)?)", path.stem)]
 
 
+#: how the results page names the numbers of a manifest's ``evaluation`` (others: the key with spaces)
+EVALUATION_LABELS = {"test_nll_k5000": "test NLL (k = 5000, all 10,000 test images)",
+                     "test_negative_elbo_k5000": "test −ELBO (the same k samples)",
+                     "test_reconstruction": "of which reconstruction", "test_kl": "and KL",
+                     "test_accuracy": "test accuracy"}
+#: the objective of each experiment's spec, in words (the results table's objectives)
+OBJECTIVE_WORDS = {"cross-entropy": "cross-entropy", "mse": "MSE per pixel",
+                   "negative-elbo": "−ELBO", "beta-negative-elbo": "−ELBO with β·KL",
+                   "conditional-negative-elbo": "conditional −ELBO",
+                   "mse-sum-negative-elbo": "Gaussian −ELBO (squared error summed)",
+                   "mse-mean-negative-elbo": "Gaussian −ELBO (squared error averaged)",
+                   "negative-iwae-bound-k5": "−L₅ (IWAE bound)", "negative-iwae-bound-k5-dreg": "−L₅ (IWAE bound)"}
+
+
 def results_markdown(directory: Path = COMMITTED_DIR) -> str:
     """Every committed full-budget checkpoint's manifest: a narrow table of the numbers (4 significant
     digits), then one line per experiment with what it is, how it was trained and on what device."""
@@ -225,17 +239,20 @@ def results_markdown(directory: Path = COMMITTED_DIR) -> str:
     if not rows:
         return ("*No full-budget checkpoint is committed yet: `make reproduce` writes them into "
                 "`checkpoints/`. Until then the chapters show their models at the budget they ran with.*")
-    lines = ["| experiment | epochs | wall time | train objective | test objective |", "|---|--:|--:|--:|--:|"]
+    lines = ["| experiment | objective | epochs | wall time | train | test |", "|---|---|--:|--:|--:|--:|"]
     details = []
     for m in rows:
         metrics, config = m.get("metrics", {}), m.get("config", {})
         test = metrics.get("test_objective")
         epochs = f"{m['epochs']} of {m['of_epochs']}" if "of_epochs" in m else m["epochs"]  # a run in progress
-        lines.append(f"| `{m['name']}` | {epochs} | {m.get('wall_time_s', 0) / 60:.1f} min | "
+        objective = m.get("spec", {}).get("objective", "")
+        lines.append(f"| `{m['name']}` | {OBJECTIVE_WORDS.get(objective, objective)} | {epochs} | "
+                     f"{m.get('wall_time_s', 0) / 60:.1f} min | "
                      f"{metrics.get('train_objective', float('nan')):#.4g} | {'—' if test is None else f'{test:#.4g}'} |")
         schedule = (f", {config['lr_schedule']} schedule" if config.get("lr_schedule", "constant") != "constant"
                     else "")
-        further = "".join(f"; {name.replace('_', ' ')} **{value:#.4g}**" for name, value in m.get("evaluation", {}).items())
+        further = "".join(f"; {EVALUATION_LABELS.get(name, name.replace('_', ' '))} **{value:#.4g}**"
+                          for name, value in m.get("evaluation", {}).items())
         details.append(f"- `{m['name']}`: {m.get('description', '')}. Batch {config.get('batch_size')}, "
                        f"lr {config.get('lr')}{schedule}; trained on {m.get('device', '')}{further}.")
     return "\n".join(lines) + "\n\n" + "\n".join(details)

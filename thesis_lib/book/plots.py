@@ -127,7 +127,7 @@ def models_note(experiments, budget: str | None = None) -> str:
     if committed:
         parts.append(f"{'All ' if not trained else ''}{len(committed)} of the page's trained models "
                      f"({names(committed)}) are the committed full-budget checkpoints of `make reproduce`, "
-                     "loaded whatever the budget, so the page shows the thesis's settings")
+                     "loaded whatever the budget, so the page shows their full-budget training")
     if trained:
         epochs = ", ".join(f"{e.config(budget).epochs}" for e in trained)
         parts.append(f"{names(trained)} {'is' if len(trained) == 1 else 'are'} trained at the {budget} "

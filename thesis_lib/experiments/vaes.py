@@ -23,8 +23,8 @@
   each canvas (:mod:`thesis_lib.conditional_vae`), to generate canvases with the digits asked for.
 
 All but the Gaussian pair train on dynamically binarised images (:func:`~thesis_lib.vae.negative_elbo`); the test
-objective is scored on a seeded binarisation. ``quick`` is a few epochs for a CPU; ``full`` is
-sized so that the whole chapter trains in about two hours on a 2-core CPU.
+objective is scored on a seeded binarisation. ``quick`` is a few epochs for a CPU; ``full`` follows
+the papers' schedules as far as the committed runs go (their manifests give each one's wall time).
 """
 
 from __future__ import annotations

@@ -122,6 +122,8 @@ def test_resolve_accepts_names_activations_and_callables():
     assert resolve(torch.tanh) == ("tanh", torch.tanh)
     act = activation("leaky_relu", 0.2)
     assert resolve(act) == ("leaky_relu(alpha=0.2)", act)
+    module = torch.nn.Softplus()  # a callable without __name__ is named by its class
+    assert resolve(module) == ("Softplus", module)
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)

@@ -137,12 +137,22 @@ def squared_error_negative_elbo(model: VAE, x: Tensor, y: Tensor | None = None, 
 def importance_log_weights(model: VAE, x: Tensor, eps: Tensor) -> Tensor:
     """log w_j = log p(x | z_j) + log p(z_j) - log q(z_j | x) at z_j = μ + σ ε_j, for binary images
     x [B, ...] and noise eps [k, B, latent]: [k, B], differentiable in the model's parameters."""
+    return _log_weights_and_codes(model, x, eps)[0]
+
+
+def _log_weights_and_codes(model: VAE, x: Tensor, eps: Tensor, hold_q: bool = False) -> tuple[Tensor, Tensor]:
+    """(log w [k, B], z [k, B, latent]) of :func:`importance_log_weights`; with ``hold_q``, log q(z|x) is
+    evaluated at the encoder's outputs held fixed, so the encoder reaches log w only through z (DReG)."""
     x = x.reshape(len(x), -1)
     mu, logvar = model.encode(x)
     z = reparameterise(mu.expand_as(eps), logvar.expand_as(eps), eps)
     log_prior = -0.5 * (z ** 2 + math.log(2 * math.pi)).sum(-1)
-    log_q = -0.5 * (eps ** 2 + math.log(2 * math.pi) + logvar).sum(-1)
-    return -bernoulli_nll(x, model.decode(z)) + log_prior - log_q
+    if hold_q:
+        mu, logvar = mu.detach(), logvar.detach()
+        log_q = -0.5 * ((z - mu) ** 2 * torch.exp(-logvar) + math.log(2 * math.pi) + logvar).sum(-1)
+    else:
+        log_q = -0.5 * (eps ** 2 + math.log(2 * math.pi) + logvar).sum(-1)
+    return -bernoulli_nll(x, model.decode(z)) + log_prior - log_q, z
 
 
 def negative_iwae_bound(model: VAE, x: Tensor, y: Tensor | None = None, k: int = 5) -> Tensor:
@@ -170,12 +180,7 @@ def negative_iwae_bound_dreg(model: VAE, x: Tensor, y: Tensor | None = None, k: 
     x = binarise(x).reshape(len(x), -1)
     if eps is None:
         eps = torch.randn(k, len(x), model.latent, device=x.device, dtype=x.dtype)
-    mu, logvar = model.encode(x)
-    z = reparameterise(mu.expand_as(eps), logvar.expand_as(eps), eps)
-    mu_held, logvar_held = mu.detach(), logvar.detach()
-    log_q = -0.5 * ((z - mu_held) ** 2 * torch.exp(-logvar_held) + math.log(2 * math.pi) + logvar_held).sum(-1)
-    log_prior = -0.5 * (z ** 2 + math.log(2 * math.pi)).sum(-1)
-    log_w = -bernoulli_nll(x, model.decode(z)) + log_prior - log_q
+    log_w, z = _log_weights_and_codes(model, x, eps, hold_q=True)
     weights = torch.softmax(log_w.detach(), dim=0)
     if z.requires_grad:
         z.register_hook(lambda grad: grad * weights[..., None])

@@ -30,7 +30,8 @@ from .validation import choice
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 BUDGETS = ("quick", "full")
 
-#: the flags :func:`apply_precision_policy` sets (PyTorch's ``fp32_precision`` API: "ieee" is full fp32)
+#: the flags :func:`apply_precision_policy` sets, as paths below ``torch.backends`` (PyTorch's
+#: ``fp32_precision`` API: "ieee" is full fp32)
 PRECISION_POLICY = {"cuda.matmul.fp32_precision": "ieee", "cudnn.conv.fp32_precision": "ieee",
                     "cudnn.rnn.fp32_precision": "ieee", "cudnn.deterministic": True, "cudnn.benchmark": False}
 
@@ -81,23 +82,25 @@ def active_budget(device: torch.device | str | None = None) -> str:
     return "full" if (torch.device(device) if device is not None else default_device()).type == "cuda" else "quick"
 
 
+def _flag(path: str) -> tuple[object, str]:
+    """The object under ``torch.backends`` and the attribute that a key of :data:`PRECISION_POLICY` names."""
+    *parents, attribute = path.split(".")
+    owner = torch.backends
+    for name in parents:
+        owner = getattr(owner, name)
+    return owner, attribute
+
+
 def apply_precision_policy() -> None:
     """Set :data:`PRECISION_POLICY`: full fp32 in cuBLAS and cuDNN, cuDNN deterministic, no autotuning.
     The flags are global and harmless without CUDA (the CPU's kernels do not read them)."""
-    torch.backends.cuda.matmul.fp32_precision = PRECISION_POLICY["cuda.matmul.fp32_precision"]
-    torch.backends.cudnn.conv.fp32_precision = PRECISION_POLICY["cudnn.conv.fp32_precision"]
-    torch.backends.cudnn.rnn.fp32_precision = PRECISION_POLICY["cudnn.rnn.fp32_precision"]
-    torch.backends.cudnn.deterministic = PRECISION_POLICY["cudnn.deterministic"]
-    torch.backends.cudnn.benchmark = PRECISION_POLICY["cudnn.benchmark"]
+    for path, value in PRECISION_POLICY.items():
+        setattr(*_flag(path), value)
 
 
 def precision_in_force() -> dict:
     """The flags of :data:`PRECISION_POLICY` as PyTorch has them now."""
-    return {"cuda.matmul.fp32_precision": torch.backends.cuda.matmul.fp32_precision,
-            "cudnn.conv.fp32_precision": torch.backends.cudnn.conv.fp32_precision,
-            "cudnn.rnn.fp32_precision": torch.backends.cudnn.rnn.fp32_precision,
-            "cudnn.deterministic": torch.backends.cudnn.deterministic,
-            "cudnn.benchmark": torch.backends.cudnn.benchmark}
+    return {path: getattr(*_flag(path)) for path in PRECISION_POLICY}
 
 
 def has_float64(device: torch.device | str) -> bool:

@@ -29,6 +29,10 @@ def chapter_pages() -> list[str]:
     return ["intro"] + re.findall(r"file:\s*(\S+)", toc)
 
 
+#: every page a reader can reach: the chapters and sphinx-proof's index of statements
+PAGES = chapter_pages() + ["prf-prf"]
+
+
 pytestmark = pytest.mark.skipif(not (HTML / "index.html").exists(), reason="the book has not been built")
 
 
@@ -62,7 +66,7 @@ def browser():
         b.close()
 
 
-@pytest.mark.parametrize("page_name", chapter_pages())
+@pytest.mark.parametrize("page_name", PAGES)
 def test_page_renders_completely(server, browser, page_name):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors: list[str] = []
@@ -101,6 +105,8 @@ def test_page_renders_completely(server, browser, page_name):
     assert not errors, f"JavaScript errors on {page_name}: {errors[:5]}"
     assert not failed, f"requests that failed or left the machine on {page_name}: {failed[:5]}"
     assert_fits(page, page_name, tables=True)
+    if has_math:
+        assert_maths_fit(page, page_name, may_scroll=False)
     assert_nothing_cut_off(page, page_name)
     assert_figures_readable(page, page_name)
     page.close()
@@ -127,6 +133,32 @@ def assert_figures_readable(page, page_name: str) -> None:
 
 
 
+def assert_maths_fit(page, page_name: str, may_scroll: bool) -> None:
+    """Every display equation shows whole: none is cut by a box that hides what overflows it, none
+    runs past its column; with ``may_scroll`` (a phone) one wider than its column scrolls inside
+    its own box, without (1280 px) none needs to."""
+    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20_000)
+    page.evaluate("() => MathJax.startup.promise")
+    found = page.evaluate("""() => {
+        const column = document.querySelector('article').getBoundingClientRect().right;
+        const found = [];
+        for (const math of document.querySelectorAll('article mjx-container[display="true"]')) {
+            if (math.offsetParent === null) continue;
+            const text = (math.querySelector('mjx-assistive-mml') || math).textContent.slice(0, 50);
+            for (const box of [math, math.parentElement]) {
+                if (box.scrollWidth <= box.clientWidth + 1) continue;
+                const scrolls = ['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
+                found.push(`${scrolls ? 'scrolls' : 'cut'}: ${box.scrollWidth}px in ${box.clientWidth}px: ${text}`);
+            }
+            if (math.parentElement.getBoundingClientRect().right > column + 1) found.push(`past the column: ${text}`);
+        }
+        return found;
+    }""")
+    if may_scroll:
+        found = [f for f in found if not f.startswith("scrolls")]
+    assert not found, f"display equations that do not fit on {page_name}: {found[:5]}"
+
+
 def assert_fits(page, page_name: str, tables: bool) -> None:
     """No part of the page reaches past the window's right edge (except inside blocks that scroll by
     themselves); with ``tables``, no table is wider than the column that holds it."""
@@ -146,7 +178,7 @@ def assert_fits(page, page_name: str, tables: bool) -> None:
         assert not too_wide, f"tables wider than their column on {page_name}: {too_wide}"
 
 
-@pytest.mark.parametrize("page_name", chapter_pages())
+@pytest.mark.parametrize("page_name", PAGES)
 def test_page_fits_a_phone(server, browser, page_name):
     """At a phone's width (390 CSS px) a table may scroll inside its own wrapper; the page may not, and
     code and output lines wrap (``_static/book.css``) rather than run past their block."""
@@ -154,7 +186,33 @@ def test_page_fits_a_phone(server, browser, page_name):
     page.goto(f"{server}/{page_name}.html", wait_until="load")
     page.wait_for_load_state("networkidle")
     assert_fits(page, page_name, tables=False)
+    if page.evaluate("() => !!document.querySelector('.math')"):
+        assert_maths_fit(page, page_name, may_scroll=True)
     assert_nothing_cut_off(page, page_name)
+    page.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_menu_button_opens_the_table_of_contents_and_its_links_lead_there(server, browser, width):
+    """The menu button works at a phone's width, where the table of contents starts hidden, and on a
+    desktop, where it starts shown and the button hides and shows it again."""
+    page = browser.new_page(viewport={"width": width, "height": 844})
+    page.goto(f"{server}/chapters/1_2_training.html", wait_until="load")
+    button = page.locator(".primary-toggle:visible")
+    assert button.count() == 1, f"{button.count()} visible menu buttons at {width}px"
+    link = page.locator(".bd-sidebar-primary a.reference.internal", has_text="2.2 Training of autoencoders")
+    if width < 960:
+        assert not link.is_visible(), "the table of contents is open before the menu button is pressed"
+    else:
+        assert link.is_visible()
+        button.click()
+        page.wait_for_timeout(400)
+        assert not link.is_visible(), "the menu button does not hide the table of contents"
+    button.click()
+    link.wait_for(state="visible", timeout=2_000)
+    link.click()
+    page.wait_for_url("**/chapters/2_2_training_autoencoders.html")
+    assert page.locator("h1").first.inner_text().startswith("2.2")
     page.close()
 
 

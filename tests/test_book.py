@@ -216,6 +216,41 @@ def test_the_menu_button_opens_the_table_of_contents_and_its_links_lead_there(se
     page.close()
 
 
+def test_a_figure_scaled_down_on_a_phone_opens_at_full_size_when_tapped(server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{server}/chapters/1_3_computer_vision.html", wait_until="load")
+    unlinked = page.evaluate("() => [...document.querySelectorAll('article img')].filter(i => !i.closest('a')).length")
+    assert unlinked == 0, f"{unlinked} figures cannot be opened at full size"
+    scaled = page.locator("article img").evaluate_all(
+        "images => images.findIndex(i => i.getBoundingClientRect().width < i.naturalWidth - 1)")
+    assert scaled >= 0, "no figure is scaled down at 390 px"
+    image = page.locator("article img").nth(scaled)
+    source = image.evaluate("i => i.src")
+    image.scroll_into_view_if_needed()
+    image.click()
+    page.wait_for_url(source)
+    assert page.evaluate("() => document.images[0].naturalWidth") > 390
+    page.close()
+
+
+def test_the_bibliography_links_each_entry_to_its_doi_or_arxiv_page(server, browser):
+    """Every entry of references.bib that names an arXiv preprint carries its address, and every DOI
+    and address of the file is a link on the rendered bibliography page."""
+    bib = (ROOT / "references.bib").read_text()
+    entries = re.split(r"(?=^@)", bib, flags=re.M)[1:]
+    unlinked = [e.split(",")[0] for e in entries if "arXiv" in e and "arxiv.org/abs/" not in e]
+    assert not unlinked, f"arXiv preprints without their address: {unlinked}"
+    targets = [f"https://doi.org/{d}" for d in re.findall(r"^\s*doi\s*=\s*\{([^}]+)\}", bib, re.M)]
+    targets += re.findall(r"^\s*url\s*=\s*\{([^}]+)\}", bib, re.M)
+    assert len(targets) >= 15
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/bibliography.html", wait_until="load")
+    links = {h.rstrip("/") for h in page.evaluate("() => [...document.querySelectorAll('article a[href]')].map(a => a.href)")}
+    missing = [t for t in targets if t.rstrip("/") not in links]
+    assert not missing, f"references without a link on the bibliography page: {missing}"
+    page.close()
+
+
 #: the pages whose latent explorers decode in the page, and the explorers' element ids
 STATIC_EXPLORERS = {"chapters/2_3_applications": ["explorer-alg1-3d"],
                     "chapters/3_2_the_vae": ["explorer-vae-2d", "explorer-interpolation"]}

@@ -27,7 +27,27 @@ def test_the_scanner_finds_results_and_spares_settings_references_and_citations(
                      "(a setting), Burda et al.'s 86.76, {glue:text}`risk:.3f` and `lr=0.05` in code."),
         ("code", "config = dict(lr=0.3, momentum=0)\n"),
     )
-    assert [t.text for t in prose.typed_numbers(page)] == ["0.079", "97.5", "86"]
+    assert [t.text for t in prose.typed_numbers(page)] == ["0.079", "97.5", "about 86"]
+
+
+def test_the_scanner_finds_powers_of_ten_counts_and_amounts_in_words_in_prose_and_captions():
+    """The typed results issue 24 found that the decimal-only scanner missed, each caught once."""
+    page = _page(
+        ("markdown", "the iterates blow up to $10^{167}$; it holds to rounding ($10^{-16}$), the second "
+                     "by about $10^{-3}$; about a third and about a fifth; in about two hours; "
+                     "the checkpoint (200 epochs); 40 epochs on 20,000 canvases; above about 17"),
+        ("code", "lr = 3e-4\nsaturated = torch.sigmoid(torch.tensor(17.0))\n"),
+        ("markdown", "Adam with $\\gamma = 3\\cdot10^{-4}$ and $\\varepsilon = 10^{-8}$ (a setting above: 3e-4; "
+                     "1e-8 is not), mean over 64 runs, one pair per layer"),
+    )
+    page.cells[1]["metadata"] = {"mystnb": {"figure": {"caption": "stable below $2/L$, about 0.03; "
+                                                                  "only for $\\sigma$ above about 1"}}}
+    assert [(t.cell, t.text) for t in prose.typed_numbers(page)] == [
+        (0, "10^{167}"), (0, "10^{-16}"), (0, "10^{-3}"), (0, "about a third"), (0, "about a fifth"),
+        (0, "about two"), (0, "200 epochs"), (0, "40 epochs"),
+        (1, "0.03"), (1, "about 1"),
+        (2, "10^{-8}"), (2, "1e-8"),
+    ]
 
 
 def test_the_scanner_failed_on_the_chapters_before_they_were_glued():

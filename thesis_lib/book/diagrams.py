@@ -74,7 +74,8 @@ def draw_network(widths: Sequence[int], kind: str = "network", ax=None, max_node
     columns = [node_positions(w, max_nodes) for w in widths]
     tallest = max(len(ys) + (gap is not None) for ys, gap in columns)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(min(FIGURE_WIDTH, max(4.0, 1.25 * len(widths))), max(2.6, 0.42 * tallest + 1.4)))
+        fig, ax = plt.subplots(figsize=(min(FIGURE_WIDTH, max(4.0, 1.25 * len(widths))), max(2.6, 0.42 * tallest + 1.4)),
+                               layout="constrained")
     else:
         fig = ax.figure
     n_edges = sum(len(a[0]) * len(b[0]) for a, b in zip(columns[:-1], columns[1:]))
@@ -89,22 +90,24 @@ def draw_network(widths: Sequence[int], kind: str = "network", ax=None, max_node
             ax.text(j, gap, "⋮", ha="center", va="center", fontsize=14, zorder=3)
     bottom, top = -tallest / 2 - 0.3, tallest / 2 + 0.3
     last = len(widths) - 1
+    crowded = last > 5  # a hidden layer's name on two lines, so that neighbouring names keep apart
     for j, w in enumerate(widths):
         name = ("input" if j == 0 else "output" if j == last
-                else "bottleneck" if roles[j] == "bottleneck" else f"hidden {j}")
+                else "bottleneck" if roles[j] == "bottleneck" else f"hidden{chr(10) if crowded else ' '}{j}")
         ax.text(j, top + 0.15, name, ha="center", va="bottom", fontsize=9)
         ax.text(j, bottom - 0.15, f"$d_{{{j}}}={w}$", ha="center", va="top", fontsize=9)
     if kind == "autoencoder":
         b = roles.index("bottleneck")
         ax.axvspan(-0.5, b, color=SPANS["encoder"], zorder=0)
         ax.axvspan(b, last + 0.5, color=SPANS["decoder"], zorder=0)
-        ax.text(b / 2, top + 0.9, "encoder $f_e$", ha="center", fontsize=10)
-        ax.text((b + last) / 2, top + 0.9, "decoder $f_d$", ha="center", fontsize=10)
+        above = top + (1.4 if crowded else 0.9)
+        ax.text(b / 2, above, "encoder $f_e$", ha="center", fontsize=10)
+        ax.text((b + last) / 2, above, "decoder $f_d$", ha="center", fontsize=10)
     present = list(dict.fromkeys(roles))
     ax.legend(handles=[Patch(facecolor=COLOURS[r], edgecolor="black", label=r) for r in present],
               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(present), frameon=False, fontsize=9)
     ax.set_xlim(-0.6, last + 0.6)
-    ax.set_ylim(bottom - 0.9, top + (1.5 if kind == "autoencoder" else 0.9))
+    ax.set_ylim(bottom - 0.9, top + (1.5 if kind == "autoencoder" else 0.9) + (0.5 if crowded else 0))
     ax.axis("off")
     if title:
         ax.set_title(title)

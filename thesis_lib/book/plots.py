@@ -23,6 +23,7 @@ BOOK_STYLE = {
     "figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI, "figure.figsize": (FIGURE_WIDTH, 3.4),
     "font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "figure.titlesize": 11,
     "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9, "legend.framealpha": 0.9,
+    "figure.hooks": ["thesis_lib.book.figure_text:watch"],
 }
 
 
@@ -77,11 +78,12 @@ def tile(images: torch.Tensor, rows: int) -> torch.Tensor:
 
 
 def image_panel(ax, image: torch.Tensor, title: str, cmap: str = "gray", symmetric: bool = False,
-                unit: str = "grey level", limits: dict | None = None):
+                unit: str = "grey level", limits: dict | None = None, compact: bool = False):
     """One image in ``ax`` with a colour bar, its size under the title and pixel axes counted from 1.
 
     ``symmetric`` centres the colour scale on 0 (for signed responses); ``limits`` (``vmin``, ``vmax``)
-    fixes it instead.
+    fixes it instead. ``compact`` (small panels of a grid sharing one scale) leaves out the colour bar,
+    the ticks and the axis labels; the caller draws one colour bar for the grid.
     """
     data = image.detach().squeeze().float().cpu()
     bound = float(data.abs().max()) or 1.0
@@ -90,8 +92,12 @@ def image_panel(ax, image: torch.Tensor, title: str, cmap: str = "gray", symmetr
     rows, cols = data.shape
     # pixel centres at 1..M and 1..N: the axes count rows and columns from 1, as the thesis does
     shown = ax.imshow(data.numpy(), cmap=cmap, extent=(0.5, cols + 0.5, rows + 0.5, 0.5), **limits)
-    ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=unit)
-    ax.set(title=f"{title}\n{data.shape[0]}×{data.shape[1]}", xlabel="column j", ylabel="row i")
+    ax.set_title(f"{title}\n{data.shape[0]}×{data.shape[1]}")
+    if compact:
+        ax.set(xticks=[], yticks=[])
+    else:
+        ax.figure.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=unit)
+        ax.set(xlabel="column j", ylabel="row i")
     return shown
 
 

@@ -1,14 +1,17 @@
-"""Every number in the prose is computed: the typed decimals and percentages of a page's markdown.
+"""Every number in the prose is computed: the typed results of a page's markdown and figure captions.
 
 A number that comes from data or an experiment reaches a chapter's prose through myst-nb's ``glue``
 (the ``{glue:text}`` role) or a cell's output. :func:`typed_numbers` finds those typed by hand
-instead; ``tests/test_prose.py`` fails on any.
+instead — decimals, percentages, powers of ten, counts of epochs and times, and amounts in words
+("about a third", "two hours") — in the markdown cells and in the captions the code cells carry;
+``tests/test_prose.py`` fails on any.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import re
 import tokenize
 
@@ -24,11 +27,21 @@ CITED_FIGURES = {
 
 #: what a typed number in prose may be read as: a decimal, or an amount in per cent
 _NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*\.\d+|\d[\d,]*(?:\.\d+)?(?=\s?(?:\\?%|per ?cent)))(?![\w.]*\d)")
+#: a power of ten typed as TeX or as a float literal (10^{-16}, 3\cdot10^{-4}, 1e-3): mantissa, exponent
+_POWER = re.compile(r"(?<![\w.{])(?:(\d+(?:\.\d+)?)\s*(?:\\times|\\cdot|×)\s*)?10\^\{?([-−]?\d+)\}?(?![\d/])"
+                    r"|(?<![\w.])(\d+(?:\.\d+)?)e([-+]?\d+)\b")
+#: a count of what a run took: epochs, steps and times ("200 epochs", "40 min")
+_COUNT = re.compile(r"(?<![\w.,])(\d[\d,]*)\s?(?:epochs?|steps?|hours?|h\b|minutes?|min\b|seconds?|s\b)")
+_WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+          "a hundred|a thousand|a half|half|a third|two thirds|a quarter|three quarters|a fifth|a tenth")
+#: an amount written in words: a hedged number ("about a third", "nearly half") or a duration ("two hours")
+_IN_WORDS = re.compile(rf"\b(?:(?:about|roughly|nearly|almost|around|approximately|some|over|under|less than|"
+                       rf"more than)\s+(?:{_WORDS})\b|(?:about|roughly|nearly|almost|around|approximately)\s+\$?\d[\d,]*\b(?![.,]\d|\^)|(?:one|{_WORDS})\s+(?:hours?|minutes?|seconds?|days?)\b)", re.I)
 #: parts of prose whose digits are not results: glued values, code, labels, statement and equation
 #: numbers, section headings, citations and versions
 _NOT_RESULTS = [re.compile(p, re.M) for p in (
     GLUE_ROLE.pattern, r"`[^`]*`", r"\((?:erratum|thesis)-[\w-]+\)=", r"^#+ [\d.]+", r"\\tag\{[^}]*\}",
-    r"\([1-9]\.\d{1,2}\)", r"\d+\.\d+\.\d+", r"https?://\S+",
+    r"\([1-9]\.\d{1,2}\)", r"\d+\.\d+\.\d+", r"https?://\S+", r"\b(?:Python|PyTorch|torch)\s+\d+(?:\.\d+)+",
     r"(?:Definitions?|Examples?|Remarks?|Lemmas?|Theorems?|Propositions?|Corollary|Corollaries|Figures?|Fig\."
     r"|Sections?|Chapters?|chapters?|sections?|Props?\.|Defs?\.|Thms?\.|Algorithm|Tables?|§)\s*~?\d+(?:\.\d+)*"
     r"(?:\s*(?:–|-|to|and|,)\s*\d+(?:\.\d+)*)*",
@@ -74,15 +87,38 @@ def typed_numbers(page: Page) -> list[TypedNumber]:
     """
     settings, out = _code_literals(page), []
     for index, cell in enumerate(page.cells):
-        if cell["cell_type"] != "markdown":
-            continue
-        text = "".join(cell["source"])
+        text = "".join(cell["source"]) if cell["cell_type"] == "markdown" else caption(cell)
         for pattern in _NOT_RESULTS:
             text = pattern.sub(" ", text)
+        found = []
         for match in _NUMBER.finditer(text):
             value = float(match.group(1).replace(",", ""))
-            if value in CITED_FIGURES or (match.group(1).count(".") and value in settings):
-                continue
+            percent = match.group(1) == match.group(0) and text[match.end():match.end() + 9].lstrip()[:1] in "%\\p"
+            if not (value in CITED_FIGURES or (match.group(1).count(".") and value in settings)
+                    or (percent and value / 100 in settings)):
+                found.append(match)
+        for match in _COUNT.finditer(text):
+            if float(match.group(1).replace(",", "")) not in settings:
+                found.append(match)
+        for match in _POWER.finditer(text):
+            mantissa, exponent = (match.group(1) or match.group(3) or "1"), (match.group(2) or match.group(4))
+            value = float(mantissa) * 10.0 ** int(exponent.replace("−", "-"))
+            if not any(math.isclose(value, setting, rel_tol=1e-9) for setting in settings):
+                found.append(match)
+        for match in _IN_WORDS.finditer(text):
+            digits = re.search(r"\d[\d,]*", match.group(0))
+            if not (digits and float(digits.group(0).replace(",", "")) in settings):
+                found.append(match)
+        end = -1
+        for match in sorted(found, key=lambda m: m.start()):
+            if match.start() < end:
+                continue  # one typed number read two ways ("about 81 %")
+            end = match.end()
             context = text[max(0, match.start() - 60):match.end() + 20].replace("\n", " ")
-            out.append(TypedNumber(page.docname, index, match.group(1), " ".join(context.split())))
+            out.append(TypedNumber(page.docname, index, match.group(0).strip(), " ".join(context.split())))
     return out
+
+
+def caption(cell: dict) -> str:
+    """The caption a code cell gives its figure (myst-nb's ``mystnb.figure.caption``), or ``""``."""
+    return str(cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption", ""))

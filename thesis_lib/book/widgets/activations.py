@@ -31,17 +31,16 @@ def plot_activation(axes, name: str, alpha: float = 0.1, low: float = -5.0, high
     axes[1].plot(t, act.derivative(t), color="C1", label="φ' (formula)")
     axes[1].plot(t[::every], slope[::every], "o", color="k", ms=3, label="autograd")
     axes[1].set(title=f"derivative of {TITLES[name]}", xlabel="t", ylabel="φ'(t)")
-    axes[1].legend(loc="best", fontsize=8)
     for ax in axes:
         ax.grid(alpha=0.3)
 
 
 def activation_figure(alpha: float = 0.1, names: tuple[str, ...] = ("relu", "leaky_relu", "sigmoid")):
     """The activations of Ex 1.1.2 (top row) and their derivatives (bottom row)."""
-    fig, axes = plt.subplots(2, len(names), figsize=(FIGURE_WIDTH, 3.8), squeeze=False)
+    fig, axes = plt.subplots(2, len(names), figsize=(FIGURE_WIDTH, 4.1), squeeze=False, layout="constrained")
     for j, name in enumerate(names):
         plot_activation(axes[:, j], name, alpha)
-    fig.tight_layout()
+    fig.legend(*axes[1, 0].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
     return fig
 
 
@@ -56,9 +55,9 @@ def activation_explorer(alpha: float = 0.1) -> widgets.VBox:
         slope.disabled = choice.value != "leaky_relu"
         with out:
             out.clear_output(wait=True)
-            fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 2.8))
+            fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.1), layout="constrained")
             plot_activation(axes, choice.value, slope.value)
-            fig.tight_layout()
+            fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
             display(fig)
             plt.close(fig)
 

@@ -88,14 +88,15 @@ def _relation(lr: float, smoothness: float) -> str:
 def gd_figure(name: str = "quadratic", lrs: tuple[float, ...] = (0.02, 0.1, 0.19, 0.21), steps: int = 30):
     """Paths of gradient descent with constant step sizes ``lrs`` on one landscape (static twin);
     on the quadratic the legend places each γ relative to 1/L and 2/L."""
-    fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
+    fig, axes = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.6), gridspec_kw={"width_ratios": [1.3, 1]},
+                             layout="constrained")
     draw_contours(axes[0], name)
     f = _landscape(name).f
     for i, lr in enumerate(lrs):
         relation = _relation(lr, f.smoothness) if isinstance(f, Quadratic) else ""
         draw_path(axes, name, lr, steps, color=f"C{i}", label=f"γ = {lr:g}{relation}")
-    axes[1].legend(fontsize=8)  # one legend, beside the paths: on the left it would hide them
-    fig.tight_layout()
+    # one legend, under both panels: inside either it would hide paths or gaps
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=8)
     return fig
 
 

@@ -19,25 +19,25 @@ def draw_response(image: torch.Tensor, kernel: torch.Tensor, title: str = "digit
     if image.ndim != 2 or kernel.ndim != 2:
         raise ValueError(f"image.shape={tuple(image.shape)}, kernel.shape={tuple(kernel.shape)} are not allowed; "
                          f"both must be 2-D (one channel)")
-    fig = fig or plt.figure(figsize=(FIGURE_WIDTH, 2.6))
+    fig = fig or plt.figure(figsize=(FIGURE_WIDTH, 2.8), layout="constrained")
     axes = fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1, 0.8, 1]))
     response = cross_correlate(image[None].float(), kernel.float())[0]
     bound = float(response.abs().max()) or 1.0
     kbound = float(kernel.abs().max()) or 1.0
-    panels = [(image, "gray", 0, 255, f"{title} ({image.shape[0]}×{image.shape[1]})", "grey level"),
-              (kernel, "RdBu_r", -kbound, kbound, f"kernel k ({kernel.shape[0]}×{kernel.shape[1]})", "weight"),
-              (response, "RdBu_r", -bound, bound, f"response ψ0⋆k ({response.shape[0]}×{response.shape[1]})",
+    panels = [(image, "gray", 0, 255, f"{title}\n{image.shape[0]}×{image.shape[1]}", "grey level"),
+              (kernel, "RdBu_r", -kbound, kbound, f"kernel k\n{kernel.shape[0]}×{kernel.shape[1]}", "weight"),
+              (response, "RdBu_r", -bound, bound, f"response ψ0⋆k\n{response.shape[0]}×{response.shape[1]}",
                "response (grey level × weight)")]
     for ax, (data, cmap, vmin, vmax, name, unit) in zip(axes, panels):
         shown = ax.imshow(data.float().numpy(), cmap=cmap, vmin=vmin, vmax=vmax)
         fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label=unit)
-        ax.set(title=name, xlabel="column j", ylabel="row i")
+        ax.set_title(name, pad=10)  # clear of the top row's tick label
+        ax.set(xlabel="column j", ylabel="row i")
     axes[1].set(xticks=range(kernel.shape[1]), yticks=range(kernel.shape[0]))
     for i, row in enumerate(kernel.tolist()):
         for j, value in enumerate(row):
             axes[1].text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=9,
                          color="white" if abs(value) > 0.6 * kbound else "black")
-    fig.tight_layout()
     return fig
 
 

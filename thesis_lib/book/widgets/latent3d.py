@@ -26,10 +26,11 @@ def _check_codes(codes: torch.Tensor, dims: int | None = 3) -> None:
 
 
 def draw_latent_scatter(codes: torch.Tensor, labels: torch.Tensor, ax=None, elev: float = 20, azim: float = -60,
-                        point: torch.Tensor | None = None, max_points: int = 3000):
+                        point: torch.Tensor | None = None, max_points: int = 3000, legend: bool = True):
     """3-D scatter of ``codes`` [N, 3] coloured by digit ``labels``; ``point`` (a code) drawn as a black star.
 
-    Returns the axes. At most ``max_points`` codes are drawn (the first ones).
+    Returns the axes. At most ``max_points`` codes are drawn (the first ones). Without ``legend`` the
+    caller draws one for several scatters (:func:`digit_legend`).
     """
     _check_codes(codes)
     if ax is None:
@@ -40,12 +41,24 @@ def draw_latent_scatter(codes: torch.Tensor, labels: torch.Tensor, ax=None, elev
         ax.scatter(*z[keep].T, s=3, alpha=0.6, color=DIGIT_COLOURS(digit), label=str(digit), depthshade=False)
     if point is not None:
         ax.scatter(*point.reshape(3, 1).numpy(), s=250, marker="*", color="black", label="z")
-    ax.set(xlabel="$z_1$", ylabel="$z_2$", zlabel="$z_3$")
-    ax.locator_params(nbins=4)  # three or four ticks per axis: no overlapping labels
+    for axis, name in zip((ax.xaxis, ax.yaxis, ax.zaxis), ("$z_1$", "$z_2$", "$z_3$")):
+        axis.set_label_text(name)
+        axis.labelpad = 8  # clear of the middle tick's label
+    ax.locator_params(nbins=3)  # two or three ticks per axis: no overlapping labels
     ax.view_init(elev=elev, azim=azim)
-    ax.legend(title="digit", loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=11, markerscale=3, fontsize=8,
-              columnspacing=0.8, handletextpad=0.1)
+    ax.set_box_aspect(None, zoom=0.8)  # the axis labels inside the axes' area, not past the figure's side
+    if legend:
+        ax.legend(title="digit", loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=11, **LEGEND_STYLE)
     return ax
+
+
+#: the digit legend's compact spacing: eleven entries in one row under a scatter
+LEGEND_STYLE = dict(markerscale=3, fontsize=8, columnspacing=0.8, handletextpad=0.1)
+
+
+def digit_legend(fig, ax) -> None:
+    """One digit legend under the whole figure for the scatters drawn without theirs."""
+    fig.legend(*ax.get_legend_handles_labels(), title="digit", loc="lower center", ncols=11, **LEGEND_STYLE)
 
 
 def grid_codes(codes: torch.Tensor, axes: tuple[int, int] = (0, 1), n: int = 9,

@@ -47,18 +47,19 @@ def _check_2d(model: VAE) -> None:
 
 
 def latent_manifold_figure(model: VAE, n: int = 15, codes: torch.Tensor | None = None,
-                           labels: torch.Tensor | None = None):
+                           labels: torch.Tensor | None = None, quantiles: tuple[float, float] = (0.05, 0.95)):
     """Left: the means μ(x) of test digits in the latent plane (coloured by digit) and the grid;
-    right: the digits decoded at the n×n inverse-CDF grid of :func:`~thesis_lib.generation.latent_grid`."""
+    right: the digits decoded at the n×n inverse-CDF grid of :func:`~thesis_lib.generation.latent_grid`
+    between the prior's ``quantiles``."""
     _check_2d(model)
-    z = latent_grid(n)
+    z = latent_grid(n, *quantiles)
     fig, (ax_codes, ax_grid) = plt.subplots(1, 2, figsize=(FIGURE_WIDTH, 3.3), layout="constrained",
                                             gridspec_kw={"width_ratios": [1.1, 1]})
     _scatter_codes(ax_codes, codes, labels)
     ax_codes.plot(z[:, 0].numpy(), z[:, 1].numpy(), "+", color="0.35", ms=3, mew=0.6, alpha=0.5,
                   label="grid points decoded on the right")  # light: the codes stay visible beneath
     ax_codes.set(xlabel="$z_1$", ylabel="$z_2$", title="Encoder means of test digits", aspect="equal")
-    ax_codes.legend(loc="upper right", fontsize=8)
+    ax_codes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8)  # under the codes, not over them
     side = _side(model)
     ax_grid.imshow(tile(_decode(model, z), n).numpy(), cmap="gray", vmin=0, vmax=1)
     ticks = (torch.arange(n) * side + side / 2).tolist()
@@ -66,7 +67,7 @@ def latent_manifold_figure(model: VAE, n: int = 15, codes: torch.Tensor | None =
     every = max(1, n // 5)
     ax_grid.set_xticks(ticks[::every], [f"{v:.1f}" for v in values[::every]])
     ax_grid.set_yticks(ticks[::every], [f"{v:.1f}" for v in values[::-1][::every]])
-    ax_grid.set(xlabel="$z_1$", ylabel="$z_2$", title="Decoded mean images $E[x\\,|\\,z]$ on the grid")
+    ax_grid.set(xlabel="$z_1$", ylabel="$z_2$", title="Decoded means $E[x\\,|\\,z]$ on the grid")
     return fig
 
 

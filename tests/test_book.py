@@ -152,6 +152,15 @@ def assert_maths_fit(page, page_name: str, may_scroll: bool) -> None:
             }
             if (math.parentElement.getBoundingClientRect().right > column + 1) found.push(`past the column: ${text}`);
         }
+        const scrolls = e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX);
+        for (const math of document.querySelectorAll('article mjx-container:not([display="true"])')) {
+            if (math.offsetParent === null || math.getBoundingClientRect().right <= column + 1) continue;
+            let box = math;
+            while (box && box.tagName !== 'ARTICLE' && !scrolls(box)) box = box.parentElement;
+            if (!box || box.tagName === 'ARTICLE') {
+                found.push(`cut inline: ${(math.querySelector('mjx-assistive-mml') || math).textContent.slice(0, 50)}`);
+            }
+        }
         return found;
     }""")
     if may_scroll:

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PORTABLE_ENV := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE DNNL_MAX_CPU_ISA=SSE41
 export PORTABLE_ENV
 
-.PHONY: book test test-portable test-gpu test-lab kernel-probe lab data vendor bench reproduce clean
+.PHONY: book test test-portable test-gpu test-mutants test-lab kernel-probe lab data vendor bench reproduce clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: data vendor
 
 test-portable: data
 	bash tests/run_all.sh portable
+
+# mutation testing of the library, each module against its own test file (tools/mutants.py; MODULES="..." for some)
+test-mutants: data
+	$(PY) tools/mutants.py $(MODULES)
 
 # on a machine with CUDA: the library's tests (tests/test_cuda.py included) and every chapter on CUDA, timed
 test-gpu: data

@@ -203,3 +203,60 @@ def test_check_reports_a_closed_form_inside_the_tolerance_and_fails_outside():
 def test_bad_input_is_refused_with_a_clear_message(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+_P, _Q = torch.tensor([0.25, 0.75]), torch.tensor([0.5, 0.5])
+_MU, _LV = torch.zeros(2), torch.zeros(2)
+#: each function, its valid arguments by name, and its kind of arguments
+_SIGNATURES = [
+    (discrete_cross_entropy, {"p": _P, "q": _Q}, "probability"),
+    (discrete_kl, {"p": _P, "q": _Q}, "probability"),
+    (bernoulli_cross_entropy, {"p": _P, "q": _Q}, "unit"),
+    (bernoulli_kl, {"p": _P, "q": _Q}, "unit"),
+    (gaussian_cross_entropy, {"mu_p": _MU, "logvar_p": _LV, "mu_q": _MU, "logvar_q": _LV}, "gaussian"),
+    (gaussian_kl, {"mu_p": _MU, "logvar_p": _LV, "mu_q": _MU, "logvar_q": _LV}, "gaussian"),
+]
+
+
+@pytest.mark.parametrize("function, arguments, kind", _SIGNATURES, ids=lambda x: getattr(x, "__name__", ""))
+def test_every_refusal_names_the_parameter_and_what_is_allowed(function, arguments, kind):
+    for name in arguments:
+        bad = {"probability": torch.tensor([1.5, 0.0]), "unit": torch.tensor([1.5, 0.0]),
+               "gaussian": torch.tensor([0.0, math.inf]) if name.startswith("logvar") else torch.tensor(0.0)}[kind]
+        expected = {
+            "probability": rf"^{name} has 1 value\(s\) outside \[0, 1\] \(e\.g\. 1\.5; min 0, max 1\.5\); allowed "
+                           r"values lie in \[0, 1\] \(8-bit pixels must be divided by 255 first\)$",
+            "unit": rf"^{name} has 1 value\(s\) outside \[0, 1\] .* \(8-bit pixels must be divided by 255 first\)$",
+            "gaussian": (rf"^{name} has a non-finite entry \(inf\)" if name.startswith("logvar") else
+                         rf"^{name} is a scalar; give the dimensions of the Gaussian as the last axis "
+                         r"\(shape \[\.\.\., k\], k >= 1\)$"),
+        }[kind]
+        pair = {f"logvar{name[2:]}": torch.tensor(0.0)} if kind == "gaussian" and name.startswith("mu") else {}
+        with pytest.raises(ValueError, match=expected):
+            function(**arguments | {name: bad} | pair)
+        with pytest.raises(ValueError, match=rf"^{name} is \[0\.5\]; it must be a floating-point torch\.Tensor$"):
+            function(**arguments | {name: [0.5]})
+    first, second = list(arguments)[:2] if kind != "gaussian" else ("mu_p", "mu_q")
+    with pytest.raises(ValueError, match=rf"^{first} has shape \(2,\) but {second} has shape \(3,\); "
+                                         r"they must have the same shape$"):
+        function(**arguments | {second: torch.full((3,), 1 / 3), f"logvar{second[2:]}": torch.zeros(3)}
+                 if kind == "gaussian" else arguments | {second: torch.full((3,), 1 / 3)})
+    if kind == "gaussian":
+        with pytest.raises(ValueError, match=r"^logvar is a scalar; give the dimensions as the last axis "
+                                             r"\(shape \[\.\.\., k\]\)$"):
+            gaussian_entropy(torch.tensor(0.0))
+
+
+def test_discrete_entropies_of_a_batch_are_one_per_row():
+    """Rows of a [2, 3] batch against the entropies of each row alone (torch.distributions)."""
+    p = torch.tensor([[0.2, 0.3, 0.5], [0.9, 0.05, 0.05]], dtype=torch.float64)
+    q = torch.tensor([[0.1, 0.1, 0.8], [1 / 3, 1 / 3, 1 / 3]], dtype=torch.float64)
+    torch.testing.assert_close(discrete_entropy(p), Categorical(probs=p).entropy())
+    torch.testing.assert_close(discrete_cross_entropy(p, q), -(p * q.log()).sum(-1))
+    torch.testing.assert_close(discrete_kl(p, q), kl_divergence(Categorical(probs=p), Categorical(probs=q)))
+
+
+def test_the_log_floor_clamps_both_terms_of_the_bernoulli_cross_entropy():
+    """q = 0 against p = 1/2: each of the two terms meets log 0 once; the floor -100 makes each 50."""
+    p, q = torch.tensor([0.5, 0.5]), torch.tensor([0.0, 1.0])
+    torch.testing.assert_close(bernoulli_cross_entropy(p, q, log_floor=-100.0), torch.tensor([50.0, 50.0]))

@@ -109,8 +109,13 @@ def test_objectives_flatten_row_major_and_match_torch():
 @pytest.mark.parametrize("call, match", [
     (lambda: mse_sum(torch.zeros(2, 4), torch.zeros(2, 5)), r"image has shape \(2, 4\) but reconstruction has shape"),
     (lambda: mse_mean(torch.zeros(4), torch.zeros(4)), r"image has shape \(4,\)"),
+    (lambda: mse_mean(torch.zeros(4), torch.zeros(4)),
+     r"one pixel dimension \(use x\[None\] for a single image\)$"),
     (lambda: mse_sum(torch.zeros(2, 4, dtype=torch.uint8), torch.zeros(2, 4)), r"image is a torch.uint8 tensor of shape \(2, 4\); it must be a floating-point"),
-    (lambda: mse_sum(torch.zeros(2, 4), torch.zeros(2, 4), batch="max"), r"batch='max' is not allowed; choose one"),
+    (lambda: mse_sum(torch.zeros(2, 4), torch.zeros(2, 4, dtype=torch.int64)),
+     r"^reconstruction is .*\(convert 8-bit images with thesis_lib.infra.device.as_float\)$"),
+    (lambda: mse_sum(torch.zeros(2, 4), torch.zeros(2, 4), batch="max"),
+     r"^batch='max' is not allowed; choose one of 'mean', 'sum', 'none'$"),
     (lambda: bce_mean(torch.full((1, 4), 255.0), torch.full((1, 4), 0.5)), r"image has 4 value\(s\) outside \[0, 1\]"),
     (lambda: bce_sum(torch.zeros(1, 4), torch.full((1, 4), 1.5)), r"reconstruction has .* outside \[0, 1\]"),
     (lambda: bce_mean(torch.zeros(1, 2), torch.tensor([[0.5, float("nan")]])), r"reconstruction has 1 value"),
@@ -118,3 +123,23 @@ def test_objectives_flatten_row_major_and_match_torch():
 def test_bad_input_is_refused_with_a_clear_message(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("batch", ["mean", "sum", "none"])
+def test_each_batch_reduction_reduces_torchs_per_image_losses(batch):
+    """Per image: the mean or the sum over its pixels; over the batch: the chosen reduction (and the
+    mean when none is chosen). Images of different content, so a mean over the whole batch differs."""
+    torch.manual_seed(0)
+    image = torch.rand(3, 2, 5)
+    image[0] = 0.0
+    reconstruction = torch.rand(3, 2, 5).clamp(0.01, 0.99)
+    per_image = {
+        mse_mean: F.mse_loss(reconstruction, image, reduction="none").flatten(1).mean(1),
+        mse_sum: F.mse_loss(reconstruction, image, reduction="none").flatten(1).sum(1),
+        bce_mean: F.binary_cross_entropy(reconstruction, image, reduction="none").flatten(1).mean(1),
+        bce_sum: F.binary_cross_entropy(reconstruction, image, reduction="none").flatten(1).sum(1),
+    }
+    reduce = {"mean": torch.mean, "sum": torch.sum, "none": lambda x: x}[batch]
+    for loss, expected in per_image.items():
+        torch.testing.assert_close(loss(image, reconstruction, batch=batch), reduce(expected))
+        torch.testing.assert_close(loss(image, reconstruction), expected.mean())

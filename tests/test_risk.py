@@ -110,3 +110,41 @@ def test_squared_error_risk_is_the_summed_mse():
     model = torch.nn.Linear(3, 2)
     x, y = torch.randn(20, 3), torch.randn(20, 2)
     torch.testing.assert_close(squared_error_risk(model, x, y), F.mse_loss(model(x), y) * 2)
+
+
+_LINE = NoisyLine(slope=1.5, intercept=0.7, sigma=0.4, low=1.0, high=3.0)
+
+
+def test_the_noisy_lines_risk_is_the_closed_form_of_its_uniform_and_gaussian_parts():
+    """For x ~ U[a, b] and y = s·x + c + σε: the true line's squared risk is σ², the zero
+    predictor's is s²E[x²] + 2scE[x] + c² + σ² with E[x] = (a+b)/2, E[x²] = (a²+ab+b²)/3."""
+    s, c, sigma, a, b = 1.5, 0.7, 0.4, 1.0, 3.0
+    mean_x, mean_x2 = (a + b) / 2, (a * a + a * b + b * b) / 3
+    assert math.isclose(_LINE.risk(squared_error, lambda x: s * x + c), sigma**2, rel_tol=1e-12)
+    zero = s**2 * mean_x2 + 2 * s * c * mean_x + c**2 + sigma**2
+    assert math.isclose(_LINE.risk(squared_error, torch.zeros_like), zero, rel_tol=1e-12)
+    assert math.isclose(_LINE.risk(squared_error, torch.zeros_like, nodes=65), zero, rel_tol=1e-12)
+
+
+def test_the_noisy_lines_draws_follow_its_distribution():
+    x, y = _LINE.sample(200_000, torch.Generator().manual_seed(0))
+    assert x.dtype == y.dtype == torch.float64 and x.shape == y.shape == (200_000, 1)
+    assert 1.0 <= x.min() and x.max() <= 3.0
+    assert abs(x.mean().item() - 2.0) < 0.01 and abs(x.var().item() - 4 / 12) < 0.01  # U[1, 3]
+    noise = y - 1.5 * x - 0.7
+    assert abs(noise.mean().item()) < 0.01 and abs(noise.std().item() - 0.4) < 0.01
+
+
+def test_the_smallest_allowed_inputs_are_accepted_and_the_first_refused_ones_named():
+    assert NoisyLine(sigma=0.0).sigma == 0.0
+    with pytest.raises(ValueError, match=r"^low=1\.0, high=1\.0 are not allowed; low must be below high$"):
+        NoisyLine(low=1.0, high=1.0)
+    one = torch.tensor([[2.0]])
+    assert empirical_risk(squared_error, lambda x: x + 1, one, one).item() == 1.0  # one sample
+    estimate, _ = monte_carlo_risk(squared_error, lambda x: x, _LINE.sample, 2, torch.Generator().manual_seed(0))
+    assert math.isfinite(estimate)
+    vector = torch.tensor([1.0, 2.0])  # samples along the only dimension
+    torch.testing.assert_close(squared_error(vector, torch.zeros(2)), torch.tensor([1.0, 4.0]))
+    with pytest.raises(ValueError, match=r"^y has shape \(\) and prediction has shape \(\); they must be equal, "
+                                         r"with the samples along the first dimension$"):
+        squared_error(torch.tensor(1.0), torch.tensor(1.0))

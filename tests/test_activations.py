@@ -175,3 +175,45 @@ def test_explorer_enables_the_slope_only_for_leaky_relu_and_plots_the_choice(sho
     t = torch.as_tensor(curve.get_xdata())
     torch.testing.assert_close(torch.as_tensor(curve.get_ydata()), F.leaky_relu(t, 0.5))
     plt.close("all")
+
+
+def test_each_activation_is_named_as_asked_and_an_unknown_name_lists_the_choices():
+    for name in ("relu", "sigmoid", "identity"):
+        assert activation(name).name == name
+    assert activation("leaky_relu", 0.25).name == "leaky_relu(alpha=0.25)"
+    with pytest.raises(ValueError, match=r"^activation='tanh' is not allowed; choose one of 'relu', 'leaky_relu', "
+                                         r"'sigmoid', 'identity' or pass a callable$"):
+        activation("tanh")
+
+
+def test_relu_keeps_an_integer_tensor_integer():
+    """torch.where with a zero of the input's own dtype: an int64 input gives int64, as F.relu does."""
+    t = torch.tensor([-3, 0, 2])
+    out = relu(t)
+    assert out.dtype == F.relu(t).dtype == torch.int64 and out.tolist() == [0, 0, 2]
+
+
+def test_check_activation_samples_its_default_range_in_float64_on_a_grid_ten_times_finer():
+    seen = []
+    check_activation(lambda t: seen.append((t.dtype, len(t), t[0].item(), t[-1].item())) or t, points=5)
+    assert seen == [(torch.float64, 5, -10.0, 10.0), (torch.float64, 41, -10.0, 10.0)]
+    ramp = check_activation(lambda t: torch.relu(-9.0 - t))  # varies only on [-10, -9]
+    assert ramp.spread == 1.0
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(low=1.0, high=1.0), r"^low=1\.0, high=1\.0 is not allowed; need finite numbers with low < high$"),
+    (dict(points=True), r"^points=True is not allowed; it must be an integer >= 3$"),
+    (dict(points=5.0), r"^points=5\.0 is not allowed; it must be an integer >= 3$"),
+    (dict(points=2), r"^points=2 is not allowed"),
+])
+def test_check_activation_refuses_an_empty_range_and_too_few_points(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        check_activation(torch.sin, **kwargs)
+    assert check_activation(torch.sin, points=3).spread > 0  # three points are enough
+
+
+def test_resolve_refuses_what_is_neither_a_name_nor_a_callable_listing_the_names():
+    with pytest.raises(ValueError, match=r"^activation=3 is not allowed; choose one of 'relu', 'leaky_relu', "
+                                         r"'sigmoid', 'identity' or pass a callable$"):
+        resolve(3)

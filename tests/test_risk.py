@@ -148,3 +148,18 @@ def test_the_smallest_allowed_inputs_are_accepted_and_the_first_refused_ones_nam
     with pytest.raises(ValueError, match=r"^y has shape \(\) and prediction has shape \(\); they must be equal, "
                                          r"with the samples along the first dimension$"):
         squared_error(torch.tensor(1.0), torch.tensor(1.0))
+
+
+def test_the_draws_come_from_the_generator_given_in_float64():
+    """x from torch.rand, then ε from torch.randn, both float64 and both from ``generator``."""
+    reference = torch.Generator().manual_seed(3)
+    x_ref = 1.0 + 2.0 * torch.rand(4, 1, generator=reference, dtype=torch.float64)
+    eps_ref = torch.randn(4, 1, generator=reference, dtype=torch.float64)
+    torch.manual_seed(123)  # the global generator must play no part
+    x, y = _LINE.sample(4, torch.Generator().manual_seed(3))
+    torch.testing.assert_close(x, x_ref, rtol=0, atol=0)
+    torch.testing.assert_close(y, 1.5 * x_ref + 0.7 + 0.4 * eps_ref, rtol=0, atol=1e-15)
+    first = monte_carlo_risk(squared_error, torch.zeros_like, _LINE.sample, 50, torch.Generator().manual_seed(5))
+    torch.manual_seed(321)
+    again = monte_carlo_risk(squared_error, torch.zeros_like, _LINE.sample, 50, torch.Generator().manual_seed(5))
+    assert first == again

@@ -39,7 +39,8 @@ def test_the_recipe_models_differ_from_the_likelihood_model_only_where_they_say(
     assert recipe["architecture"] == iwae["architecture"] == base["architecture"] | {"output_bias": "train-mean-logit"}
     assert recipe["training"] == base["training"] | {"kl_warmup_epochs": vx.KL_WARMUP_EPOCHS}
     assert iwae["training"] == base["training"] and iwae["objective"] == "negative-iwae-bound-k5"
-    assert vx.RECIPE.config("full").epochs == 1093 and vx.IWAE.config("full").epochs == 364
+    assert vx.RECIPE.config("full").epochs == vx.IWAE.config("full").epochs == 1093
+    assert vx.IWAE_DREG.config("full").epochs == 364
     assert vx.STAGE_ENDS == (1, 4, 13, 40, 121, 364, 1093, 3280)
     mean = load_mnist("train").images.reshape(60_000, -1).double().mean(0) / 255
     for exp in (vx.RECIPE, vx.IWAE):

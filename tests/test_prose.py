@@ -71,3 +71,9 @@ def test_no_test_marker_shows_in_a_rendered_cell():
     for page in book.pages():
         marked = [i for i, c in enumerate(page.cells) if c["cell_type"] == "code" and "NBVAL_" in "".join(c["source"])]
         assert not marked, f"{page.docname}: cells {marked} carry an NBVAL_ comment; use the nbval-ignore-output tag"
+
+
+def test_a_decimal_is_read_as_per_cent_only_when_a_percent_sign_follows_it():
+    """5.0 at the very end of a cell is not "5.0 %": it stays a typed result though 0.05 is a setting."""
+    page = _page(("markdown", "the risk fell by 5.0"), ("code", "lr = 0.05\n"), ("markdown", "so 5 % of the pixels"))
+    assert [(t.cell, t.text) for t in prose.typed_numbers(page)] == [(0, "5.0")]

@@ -52,8 +52,9 @@ def explained() -> dict[str, str]:
     return {name: reason for name, reason in pairs}
 
 
-def run_module(module: str, tests: str, children: int) -> dict:
-    """Mutate ``module`` in a scratch copy, run mutmut against ``tests``; its stats and survivors."""
+def run_module(module: str, tests: str, children: int, reasons: dict[str, str]) -> dict:
+    """Mutate ``module`` in a scratch copy, run mutmut against ``tests``; its stats, survivors and the
+    diffs of those that ``reasons`` does not explain."""
     with tempfile.TemporaryDirectory(prefix="mutants-") as scratch:
         work = Path(scratch)
         for name in COPY:
@@ -77,7 +78,7 @@ def run_module(module: str, tests: str, children: int) -> dict:
         results = subprocess.run(mutmut + ["results"], cwd=work, env=env, capture_output=True, text=True).stdout
         survivors = [line.split(":")[0].strip() for line in results.splitlines() if line.strip().endswith(": survived")]
         diffs = {name: subprocess.run(mutmut + ["show", name], cwd=work, env=env, capture_output=True, text=True).stdout
-                 for name in survivors if name not in explained()}
+                 for name in survivors if name not in reasons}
         return stats | {"survivors": survivors, "diffs": diffs, "seconds": time.perf_counter() - start}
 
 
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     reasons, unexplained = explained(), []
     print(f"{'module':44s} {'mutants':>7s} {'killed':>6s} {'timeout':>7s} {'survived':>8s} {'score':>6s} {'time':>6s}")
     for module in args.modules or MODULES:
-        s = run_module(module, MODULES[module], args.children)
+        s = run_module(module, MODULES[module], args.children, reasons)
         total = s["total"] - s["skipped"]
         score = (s["killed"] + s["timeout"]) / total if total else float("nan")
         print(f"{module:44s} {total:7d} {s['killed']:6d} {s['timeout']:7d} {s['survived']:8d} {score:6.1%} "

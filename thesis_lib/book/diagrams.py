@@ -93,7 +93,7 @@ def draw_network(widths: Sequence[int], kind: str = "network", ax=None, max_node
     crowded = last > 5  # a hidden layer's name on two lines, so that neighbouring names keep apart
     for j, w in enumerate(widths):
         name = ("input" if j == 0 else "output" if j == last
-                else "bottleneck" if roles[j] == "bottleneck" else f"hidden{chr(10) if crowded else ' '}{j}")
+                else "bottleneck" if roles[j] == "bottleneck" else ("hidden\n" if crowded else "hidden ") + str(j))
         ax.text(j, top + 0.15, name, ha="center", va="bottom", fontsize=9)
         ax.text(j, bottom - 0.15, f"$d_{{{j}}}={w}$", ha="center", va="top", fontsize=9)
     if kind == "autoencoder":

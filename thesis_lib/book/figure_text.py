@@ -16,7 +16,6 @@ import warnings
 import numpy as np
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
@@ -73,9 +72,8 @@ def _label(text: Text) -> str:
     return repr(text.get_text().strip().replace("\n", " ")[:30])
 
 
-def text_overlaps(fig: Figure, renderer) -> list[str]:
-    """Each pair of shown texts whose extents (with :data:`GAP_PX` between them) intersect."""
-    texts = drawn_texts(fig)
+def text_overlaps(texts: list[Text], renderer) -> list[str]:
+    """Each pair of ``texts`` whose extents (with :data:`GAP_PX` between them) intersect."""
     boxes = [_bbox(t, renderer) for t in texts]
     found = []
     for i in range(len(texts)):
@@ -86,12 +84,11 @@ def text_overlaps(fig: Figure, renderer) -> list[str]:
     return found
 
 
-def texts_outside(fig: Figure, renderer) -> list[str]:
-    """Each shown text that reaches past the figure's left or right edge: cut off, or (saved with a
-    tight bounding box, as the notebooks do) widening the figure past the column. Past the top or
-    bottom a tight box only makes the figure taller, which the page shows whole."""
-    width = fig.bbox.width
-    return [f"text {_label(t)} runs past the figure's side" for t in drawn_texts(fig)
+def texts_outside(texts: list[Text], width: float, renderer) -> list[str]:
+    """Each of ``texts`` that reaches past the left or right edge of a figure ``width`` pixels wide:
+    cut off, or (saved with a tight bounding box, as the notebooks do) widening the figure past the
+    column. Past the top or bottom a tight box only makes the figure taller, which the page shows whole."""
+    return [f"text {_label(t)} runs past the figure's side" for t in texts
             for box in [t.get_window_extent(renderer)] if box.x0 < -1 or box.x1 > width + 1]
 
 
@@ -135,16 +132,20 @@ def legend_covers(fig: Figure, renderer) -> list[str]:
     return found
 
 
+def _problems(fig: Figure, renderer) -> list[str]:
+    texts = drawn_texts(fig)
+    return text_overlaps(texts, renderer) + legend_covers(fig, renderer) + texts_outside(texts, fig.bbox.width, renderer)
+
+
 def problems(fig: Figure) -> list[str]:
     """Everything :mod:`figure_text` finds wrong with ``fig``, drawn as it would be shown."""
     fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
-    return text_overlaps(fig, renderer) + legend_covers(fig, renderer) + texts_outside(fig, renderer)
+    return _problems(fig, fig.canvas.get_renderer())
 
 
 def _on_draw(event) -> None:
     fig = event.canvas.figure
-    found = text_overlaps(fig, event.renderer) + legend_covers(fig, event.renderer) + texts_outside(fig, event.renderer)
+    found = _problems(fig, event.renderer)
     if found:
         name = fig._suptitle.get_text() if fig._suptitle else next((a.get_title() for a in fig.axes if a.get_title()), "")
         warnings.warn(f"figure {name[:40]!r} is hard to read: " + "; ".join(found[:6]) +

@@ -25,8 +25,10 @@ CITED_FIGURES = {
     85.18, 84.90,                       # nbip/IWAE's README: IWAE (k = 5) and the same with DReG, k = 5000
 }
 
+#: what follows an amount in per cent
+_PERCENT = re.compile(r"\s?(?:\\?%|per ?cent)")
 #: what a typed number in prose may be read as: a decimal, or an amount in per cent
-_NUMBER = re.compile(r"(?<![\w.])(\d[\d,]*\.\d+|\d[\d,]*(?:\.\d+)?(?=\s?(?:\\?%|per ?cent)))(?![\w.]*\d)")
+_NUMBER = re.compile(rf"(?<![\w.])(\d[\d,]*\.\d+|\d[\d,]*(?:\.\d+)?(?={_PERCENT.pattern}))(?![\w.]*\d)")
 #: a power of ten typed as TeX or as a float literal (10^{-16}, 3\cdot10^{-4}, 1e-3): mantissa, exponent
 _POWER = re.compile(r"(?<![\w.{])(?:(\d+(?:\.\d+)?)\s*(?:\\times|\\cdot|×)\s*)?10\^\{?([-−]?\d+)\}?(?![\d/])"
                     r"|(?<![\w.])(\d+(?:\.\d+)?)e([-+]?\d+)\b")
@@ -36,7 +38,9 @@ _WORDS = ("two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|tw
           "a hundred|a thousand|a half|half|a third|two thirds|a quarter|three quarters|a fifth|a tenth")
 #: an amount written in words: a hedged number ("about a third", "nearly half") or a duration ("two hours")
 _IN_WORDS = re.compile(rf"\b(?:(?:about|roughly|nearly|almost|around|approximately|some|over|under|less than|"
-                       rf"more than)\s+(?:{_WORDS})\b|(?:about|roughly|nearly|almost|around|approximately)\s+\$?\d[\d,]*\b(?![.,]\d|\^)|(?:one|{_WORDS})\s+(?:hours?|minutes?|seconds?|days?)\b)", re.I)
+                       rf"more than)\s+(?:{_WORDS})\b"
+                       rf"|(?:about|roughly|nearly|almost|around|approximately)\s+\$?\d[\d,]*\b(?![.,]\d|\^)"
+                       rf"|(?:one|{_WORDS})\s+(?:hours?|minutes?|seconds?|days?)\b)", re.I)
 #: parts of prose whose digits are not results: glued values, code, labels, statement and equation
 #: numbers, section headings, citations and versions
 _NOT_RESULTS = [re.compile(p, re.M) for p in (
@@ -93,7 +97,7 @@ def typed_numbers(page: Page) -> list[TypedNumber]:
         found = []
         for match in _NUMBER.finditer(text):
             value = float(match.group(1).replace(",", ""))
-            percent = match.group(1) == match.group(0) and text[match.end():match.end() + 9].lstrip()[:1] in "%\\p"
+            percent = _PERCENT.match(text, match.end()) is not None
             if not (value in CITED_FIGURES or (match.group(1).count(".") and value in settings)
                     or (percent and value / 100 in settings)):
                 found.append(match)

@@ -76,6 +76,17 @@ def test_confident_share_and_label_entropy():
     labels = torch.randint(10, (500,), generator=torch.Generator().manual_seed(1))
     counts = np.bincount(labels.numpy(), minlength=10)
     assert label_entropy(torch.eye(10)[labels]) == pytest.approx(scipy.stats.entropy(counts))
+    assert label_entropy(torch.eye(10)[[0, 0, 1]]) == pytest.approx(scipy.stats.entropy([2, 1]))  # a label once
+    assert confident_share(probabilities, threshold=1) == 0.0
+    with pytest.raises(ValueError, match=r"^threshold=1.5 is not allowed; it must lie in \(0, 1\]$"):
+        confident_share(probabilities, threshold=1.5)
+
+
+def test_two_feature_rows_are_enough_for_a_covariance():
+    a = torch.tensor([[0.0, 1.0, 2.0], [2.0, -1.0, 5.0]])
+    mean, cov = gaussian_fit(a)
+    torch.testing.assert_close(mean, a.double().mean(0))
+    torch.testing.assert_close(cov, torch.from_numpy(np.cov(a.double().numpy().T)))
 
 
 def test_the_judge_reads_probabilities_and_features_and_uses_chapter_1_3s_layers():
@@ -120,6 +131,33 @@ class CentreJudge(torch.nn.Module):
 
     def parameters(self):
         return iter([torch.zeros(1)])
+
+
+def test_k_means_starts_five_pixels_either_side_of_the_centre_of_ink_on_its_principal_axis():
+    """iterations=0 gives the start: the ink-weighted mean ± 5 along the top eigenvector of the ink-weighted
+    covariance (NumPy's np.cov with aweights), slots evenly spaced in between; each canvas on its own."""
+    gen = torch.Generator().manual_seed(3)
+    canvases = torch.rand(2, 30, 40, generator=gen) ** 4
+    canvases[1, :, :20] = 0
+    rows, cols = np.meshgrid(np.arange(30), np.arange(40), indexing="ij")
+    points = np.stack([rows.ravel(), cols.ravel()])
+    for slots in (2, 3):
+        start = ink_centres(canvases, slots, iterations=0)
+        for canvas, centres in zip(canvases, start):
+            weights = canvas.double().numpy().ravel() + 1e-12
+            mean = points @ weights / weights.sum()
+            axis = np.linalg.eigh(np.cov(points, aweights=weights, bias=True))[1][:, -1]
+            expected = mean + np.linspace(-5, 5, slots)[:, None] * axis
+            if not np.allclose(centres.numpy(), expected):  # the eigenvector's sign is arbitrary
+                expected = expected[::-1]
+            np.testing.assert_allclose(centres.numpy(), expected, rtol=1e-9, atol=1e-9)
+
+
+def test_an_empty_canvas_splits_into_its_two_halves_and_every_slot_gets_a_centre():
+    centres = ink_centres(torch.zeros(1, 28, 56))[0]
+    centres = centres[centres[:, 1].argsort()]
+    torch.testing.assert_close(centres, torch.tensor([[13.5, 13.5], [13.5, 41.5]], dtype=torch.float64))
+    assert ink_centres(torch.ones(1, 1, 1), slots=2).shape == (1, 2, 2)  # a slot no pixel is nearest to
 
 
 def test_slots_are_the_windows_centred_on_each_cluster_of_ink():

@@ -78,3 +78,16 @@ def test_estimators_reject_a_batch_of_gaussians():
         pathwise_gradients(sine_sum, torch.zeros(2, 3), torch.zeros(2, 3), 5)
     with pytest.raises(ValueError, match="n=0"):
         score_function_gradients(sine_sum, torch.zeros(3), torch.zeros(3), 0)
+
+
+def test_mismatched_mean_and_log_variance_are_refused_by_name():
+    message = r"^mu has shape \(3,\) but logvar has shape \(4,\); they must have the same shape$"
+    for call in (lambda mu, lv: reparameterise(mu, lv), lambda mu, lv: pathwise_gradients(sine_sum, mu, lv, 2),
+                 sine_sum_gradient):
+        with pytest.raises(ValueError, match=message):
+            call(torch.zeros(3), torch.zeros(4))
+
+
+def test_the_sine_sum_sums_over_the_last_axis_only():
+    z = torch.linspace(-3, 3, 24, dtype=DTYPE).reshape(2, 3, 4)
+    np.testing.assert_allclose(sine_sum(z).numpy(), np.sin(z.numpy()).sum(axis=-1), rtol=1e-12)

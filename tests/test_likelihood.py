@@ -26,6 +26,20 @@ def test_importance_sampling_is_exact_with_the_posterior_in_any_chunking():
     torch.testing.assert_close(est.elbo, model.log_marginal(x), rtol=1e-10, atol=1e-10)
 
 
+def test_importance_sampling_draws_k_samples_chunk_at_a_time_and_names_bad_sizes():
+    model = linear_model(4, 2, seed=1)
+    x = torch.randn(3, 4, dtype=DTYPE, generator=torch.Generator().manual_seed(0))
+    q = diagonal_gaussian(torch.zeros(3, 2, dtype=DTYPE), torch.zeros(3, 2, dtype=DTYPE))
+    for chunk, sizes in [(5, [5] * 7 + [2]), (None, [37]), (40, [37])]:
+        seen = []
+        est = importance_sampled(lambda z: seen.append(len(z)) or model.log_joint(x, z), q, k=37, chunk=chunk)
+        assert seen == sizes and est.k == 37 and est.log_likelihood.shape == (3,)
+    for bad in (dict(k=0), dict(k=3, chunk=0)):
+        name = list(bad)[-1]
+        with pytest.raises(ValueError, match=f"^{name}=0 is not allowed; it must be a positive integer$"):
+            importance_sampled(lambda z: model.log_joint(x, z), q, **bad)
+
+
 def test_importance_bound_increases_with_k_and_converges_to_log_px():
     """E[L_1] = ELBO < E[L_4] < E[L_16] and L_1000 agrees with the exact log p(x) (200 replicas each)."""
     model = linear_model(4, 2, seed=6)

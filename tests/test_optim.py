@@ -85,10 +85,16 @@ def test_step_sizes():
 
 def test_bad_arguments_are_named():
     p = [nn.Parameter(torch.zeros(2))]
-    with pytest.raises(ValueError, match="schedule='cosine' is not allowed; choose one of 'constant'"):
-        GradientDescent(p, schedule="cosine")
+    with pytest.raises(ValueError, match="^schedule='cosine' is not allowed; choose one of 'constant', 'inverse', "
+                                         "'inverse_square', 'inverse_sqrt'$"):
+        GradientDescent(p, lr=0.1, schedule="cosine")
     with pytest.raises(ValueError, match="lr=-1 is not allowed"):
         GradientDescent(p, lr=-1)
+    for optimizer in (GradientDescent, Adam):
+        with pytest.raises(ValueError, match="^lr=inf is not allowed; it must be a positive finite number$"):
+            optimizer(p, lr=math.inf)
+    with pytest.raises(ValueError, match=r"^betas\[0\]=1.0 is not allowed; it must lie in \[0, 1\)$"):
+        Adam(p, betas=(1.0, 0.5))
     with pytest.raises(ValueError, match=r"betas\[1\]=1.0 is not allowed"):
         Adam(p, betas=(0.9, 1.0))
     with pytest.raises(ValueError, match="eps=0 is not allowed"):
@@ -97,6 +103,36 @@ def test_bad_arguments_are_named():
         gd_path(torch.sum, [0.0], -1, 0.1)
     with pytest.raises(ValueError, match="batch_size=0 is not allowed"):
         sgd_path(lambda x, i: x.sum(), 3, [0.0], 2, 0.1, batch_size=0)
+
+
+def test_adams_defaults_are_torchs():
+    p = [nn.Parameter(torch.zeros(2))]
+    ours, torchs = Adam(p).defaults, torch.optim.Adam(p).defaults
+    assert {k: ours[k] for k in ("lr", "betas", "eps")} == {k: torchs[k] for k in ("lr", "betas", "eps")}
+
+
+def test_gd_path_follows_its_schedule_and_flattens_its_start():
+    """f(x) = ½|x|² with γ_t = γ/(t+1): x^(t+1) = (1 − γ/(t+1)) x^(t), from x0 of any shape, flattened."""
+    path = gd_path(lambda x: 0.5 * x @ x, [[1.0], [-2.0]], 4, 0.5, schedule="inverse")
+    factors = torch.tensor([1.0] + [1 - 0.5 / (t + 1) for t in range(4)], dtype=torch.float64).cumprod(0)
+    torch.testing.assert_close(path, factors[:, None] * torch.tensor([1.0, -2.0], dtype=torch.float64))
+    assert gd_path(lambda x: x.pow(2).sum(), 3.0, 2, 0.25).shape == (3, 1)
+
+
+@pytest.mark.parametrize("x0, index_shape, path_shape", [(2.0, (2,), (4, 1)), ([1.0, 2.0], (2,), (4, 2)),
+                                                        ([[1.0, 2.0]] * 3, (3, 2), (4, 3, 2))])
+def test_sgd_path_draws_indices_per_copy_and_keeps_the_start_shape(x0, index_shape, path_shape):
+    """A scalar start is one copy of size 1, a vector one copy, [R, d] R copies, each with its minibatch;
+    the default schedule is constant: each step moves x by −γ ∂(½|x|²) = −γx."""
+    seen = []
+
+    def sample_risk(x, idx):
+        seen.append(tuple(idx.shape))
+        return 0.5 * x.pow(2).sum()
+
+    path = sgd_path(sample_risk, 5, x0, 3, 0.5, batch_size=2)
+    assert path.shape == path_shape and seen == [index_shape] * 3
+    torch.testing.assert_close(path[-1], path[0] * 0.5 ** 3)
 
 
 def test_gd_path_on_a_quadratic_is_the_matrix_power():
@@ -188,3 +224,22 @@ def test_train_in_lockstep_measures_how_far_two_optimisers_drift_apart():
     assert train_in_lockstep(pairs[:2], cross_entropy_risk, x, y, batches) < 1e-6
     with pytest.raises(ValueError, match="pairs has 1"):
         train_in_lockstep(pairs[:1], cross_entropy_risk, x, y, batches)
+
+
+def test_train_in_lockstep_without_targets_on_float_inputs_reports_the_first_models_drift():
+    """y = None reaches the objective as None; float inputs are used as given (not divided by 255); the
+    drift is that of the first model's parameters from the others' (here one step apart: γ|∂R|)."""
+    x = torch.linspace(0.5, 3.0, 8).reshape(4, 2)
+    first, second = nn.Linear(2, 1, bias=False), nn.Linear(2, 1, bias=False)
+    for model in (first, second):
+        nn.init.zeros_(model.weight)
+
+    def objective(model, xb, yb):
+        assert yb is None
+        return -model(xb).sum()
+
+    drift = train_in_lockstep([(first, GradientDescent(first.parameters(), lr=0.1)),
+                               (second, GradientDescent(second.parameters(), lr=0.0 + 1e-9))],
+                              objective, x, None, torch.arange(4)[None])
+    torch.testing.assert_close(first.weight.detach(), 0.1 * x.sum(0, keepdim=True))
+    assert drift == pytest.approx(0.1 * x.sum(0).max().item(), rel=1e-5)

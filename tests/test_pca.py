@@ -89,14 +89,42 @@ def test_uint8_images_are_scaled_to_unit_interval():
     assert fit_pca(images, 3)(images).shape == (40, 16)
 
 
+def test_truncating_keeps_any_number_of_components_from_one_to_all():
+    x = _data(60, 6)
+    full = fit_pca(x, 4)
+    torch.testing.assert_close(full.truncate(1).components, fit_pca(x, 1).components)
+    assert torch.equal(full.truncate(4).components, full.components)
+
+
+def test_svd_keeps_the_smallest_singular_value_that_the_gram_matrix_loses():
+    """The docstring's trade-off, against NumPy: with one direction 10⁻⁵ as wide as the others, the float32
+    Gram matrix rounds its s² away (eps32·s_max² ≫ s_min²) and the SVD does not."""
+    gen = torch.Generator().manual_seed(2)
+    rotation = torch.linalg.qr(torch.randn(5, 5, generator=gen, dtype=torch.float64)).Q  # thin axis not a pixel
+    x = torch.randn(400, 5, generator=gen, dtype=torch.float64) * torch.tensor([1.0, 0.9, 0.8, 0.7, 1e-5]) @ rotation
+    s_ref = np.linalg.svd(x.numpy() - x.numpy().mean(0), compute_uv=False)
+    x = x.float()
+    assert fit_pca(x, 2, method="svd").singular_values[-1].item() == pytest.approx(s_ref[-1], rel=0.05)
+    assert abs(fit_pca(x, 2, method="gram").singular_values[-1].item() - s_ref[-1]) > s_ref[-1]
+
+
 def test_bad_input():
     x = _data(10, 4)
     with pytest.raises(ValueError, match="k=5"):
         fit_pca(x, 5)
-    with pytest.raises(ValueError, match="method='qr'"):
+    with pytest.raises(ValueError, match="^method='qr' is not allowed; choose one of 'gram', 'svd'$"):
         fit_pca(x, 2, method="qr")
     with pytest.raises(ValueError, match="k=3"):
         fit_pca(x, 2).truncate(3)
+    for k in (True, 0):
+        with pytest.raises(ValueError, match=f"^k={k!r} is not allowed; it must be an integer with 1 <= k"):
+            fit_pca(x, 2).truncate(k)
+        with pytest.raises(ValueError, match=f"^k={k!r} is not allowed; it must be an integer with 1 <= k"):
+            fit_pca(x, k)
+    for images in (torch.zeros(5), [[0.0, 1.0]]):  # one axis: no pixel dimension; not a tensor
+        with pytest.raises(ValueError, match=r"^images=.* is not allowed; it must be a torch.Tensor \[N, \.\.\.\] "
+                                             r"with N >= 1 images of at least one pixel$"):
+            fit_pca(images, 1)
     with pytest.raises(ValueError, match="7 pixels"):
         fit_pca(x, 2).encode(torch.zeros(3, 7))
     with pytest.raises(ValueError, match="codes.shape"):

@@ -1,6 +1,7 @@
 """thesis_lib.vision against PyTorch's own ops, NumPy and closed forms (thesis §1.3)."""
 
 import functools
+import re
 
 import numpy as np
 import pytest
@@ -34,8 +35,11 @@ def test_digital_images_accept_8bit_and_reject_the_rest():
         V.check_image(image.float())
     with pytest.raises(ValueError, match=r"image\.shape=\(2, 2\)"):
         V.check_image(image[0])
-    with pytest.raises(ValueError, match="must be a torch.Tensor"):
+    with pytest.raises(ValueError, match="^image of type ndarray is not allowed; it must be a torch.Tensor$"):
         V.check_image(np.zeros((1, 2, 2), dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"^image\.dtype=torch\.bool is not allowed"):
+        V.check_image(torch.ones(1, 2, 2, dtype=torch.bool))
+    assert V.is_digital_image(image, high=255) and not V.is_digital_image(image, high=254)
 
 
 @pytest.mark.parametrize("d, kind", [(1, "greyscale"), (3, "rgb"), (4, "4-channel")])
@@ -68,6 +72,8 @@ def test_flattening_a_grey_image_is_torch_flatten_and_bad_shapes_are_refused():
         V.unflatten_image(torch.zeros(11), 3, 4)
     with pytest.raises(ValueError, match=r"M=0 is not allowed"):
         V.unflatten_image(torch.zeros(0), 0, 4)
+    with pytest.raises(ValueError, match=r"^N=0 is not allowed; it must be a positive integer$"):
+        V.unflatten_image(torch.zeros(0), 3, 0)
     with pytest.raises(ValueError, match=r"image\.shape=\(3, 4\)"):
         V.flatten_image(image[0])
 
@@ -169,6 +175,20 @@ def test_cross_correlation_refuses_bad_input():
         V.cross_correlate(torch.zeros(1, 5, 5), torch.ones(3, 3), stride=0)
     with pytest.raises(ValueError, match=r"image\.shape=\(5, 5\)"):
         V.cross_correlate(torch.zeros(5, 5), torch.ones(3, 3))
+    with pytest.raises(ValueError, match=r"^kernel\.dtype=torch\.uint8 is not allowed; convert with \.float\(\)"):
+        V.cross_correlate(torch.zeros(1, 5, 5), torch.ones(3, 3, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="^groups=0 is not allowed; it must be a positive integer$"):
+        V.cross_correlate(torch.zeros(2, 5, 5), torch.ones(2, 1, 3, 3), groups=0)
+    for channels, kernel_shape in [(3, (2, 1, 3, 3)), (1, (1, 1, 3))]:  # 2 does not divide 3; a 3-D kernel
+        with pytest.raises(ValueError, match=rf"^kernel\.shape={re.escape(str(kernel_shape))} is not allowed"):
+            V.cross_correlate(torch.zeros(channels, 5, 5), torch.ones(kernel_shape), groups=len(kernel_shape) - 2)
+
+
+def test_convolution_passes_bias_stride_and_groups_on():
+    """Against torch: conv2d with the flipped kernel (the flip itself is checked above)."""
+    x, k, b = _rand(2, 4, 9, 10), _rand(6, 2, 3, 2, seed=1), _rand(6, seed=2)
+    torch.testing.assert_close(V.convolve(x, k, b, stride=2, groups=2),
+                               F.conv2d(x, k.flip(-2, -1), b, stride=2, groups=2))
 
 
 def test_formula_1_7_as_written_overruns_and_otherwise_skips_the_first_row_and_column():
@@ -209,6 +229,19 @@ def test_min_and_max_pooling_keep_integer_images_average_pooling_does_not():
         V.average_pool(x, 2)
     with pytest.raises(ValueError, match=r"k=7 is not allowed for M=6"):
         V.max_pool(x, 7)
+    with pytest.raises(ValueError, match=r"^image\.shape=\(6, 6\) is not allowed; it must be \(C, H, W\) or \(B, C, H, W\)$"):
+        V.max_pool(x[0], 2)
+    with pytest.raises(ValueError, match="^stride=0 is not allowed; it must be a positive integer$"):
+        V.max_pool(x, 2, stride=0)
+
+
+def test_pooling_slides_by_one_pixel_unless_told_otherwise():
+    """The thesis's sizes M − p + 1: stride 1 by default, where torch's pooling defaults to the window."""
+    x = _rand(2, 7, 6)
+    torch.testing.assert_close(V.average_pool(x, 2, 3), F.avg_pool2d(x, (2, 3), stride=1))
+    torch.testing.assert_close(V.max_pool(x, 3), F.max_pool2d(x, 3, stride=1))
+    torch.testing.assert_close(V.min_pool(x, 2), -F.max_pool2d(-x, 2, stride=1))
+    assert V.windows(x, 2, 3).shape == (2, 6, 4, 2, 3)
 
 
 def test_formula_1_8_as_written_overruns_and_otherwise_skips_the_first_row_and_column():
@@ -241,6 +274,31 @@ def test_kernels_match_their_closed_forms():
     with pytest.raises(ValueError, match=r"sigma=0 is not allowed"):
         V.gaussian_kernel(3, 0)
     assert set(V.named_kernels()) >= {"identity", "Sobel x", "Sobel y", "box"}
+
+
+def test_the_named_kernels_are_the_delta_sobel_box_gaussian_and_delta_minus_laplacian():
+    """Each named kernel against an independent reference: the identity returns the image's interior;
+    sharpen is δ − Δ, with Δ SciPy's 5-point discrete Laplacian."""
+    from scipy.ndimage import laplace
+
+    kernels, x = V.named_kernels(), _rand(1, 9, 8)
+    assert list(kernels) == ["identity", "Sobel x", "Sobel y", "box", "Gaussian σ=1", "sharpen"]
+    assert all(k.shape == (3, 3) for k in kernels.values())
+    torch.testing.assert_close(V.cross_correlate(x, kernels["identity"].double()), x[:, 1:-1, 1:-1])
+    assert all(torch.equal(kernels[name], k) for name, k in zip(("Sobel x", "Sobel y"), V.sobel_kernels()))
+    torch.testing.assert_close(kernels["box"], V.box_kernel(3))
+    torch.testing.assert_close(kernels["Gaussian σ=1"], V.gaussian_kernel(3, 1.0))
+    sharpened = x[0].numpy() - laplace(x[0].numpy())
+    torch.testing.assert_close(V.cross_correlate(x, kernels["sharpen"].double())[0],
+                               torch.from_numpy(sharpened[1:-1, 1:-1]))
+
+
+def test_kernel_sizes_and_widths_are_checked_by_name():
+    for make in (V.box_kernel, lambda size: V.gaussian_kernel(size, 1.0)):
+        with pytest.raises(ValueError, match="^size=0 is not allowed; it must be a positive integer$"):
+            make(0)
+    with pytest.raises(ValueError, match="^sigma=inf is not allowed; it must be a positive finite number$"):
+        V.gaussian_kernel(3, float("inf"))
 
 
 def test_gaussian_blur_matches_torchvision_in_the_interior():

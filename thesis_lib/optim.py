@@ -73,7 +73,7 @@ class GradientDescent(_ParameterwiseOptimizer):
     (Cor 1.2.6) and stochastic gradient descent when it holds that of a sampled minibatch (Thm 1.2.7).
     """
 
-    def __init__(self, params: Iterable, lr: float = 1e-2, schedule: str = "constant"):
+    def __init__(self, params: Iterable, lr: float, schedule: str = "constant"):
         _check_lr(lr)
         _check_schedule(schedule)
         super().__init__(params, {"lr": lr, "schedule": schedule})
@@ -157,7 +157,8 @@ def empirical_risk_gradient(model: torch.nn.Module, loss: Loss, x: torch.Tensor,
 
 def gd_path(f: Callable[[torch.Tensor], torch.Tensor], x0, steps: int, lr: float,
             schedule: str = "constant") -> torch.Tensor:
-    """Iterates x^(0), ..., x^(steps) of gradient descent (eq. 1.5) on ``f`` from ``x0`` (float64)."""
+    """Iterates x^(0), ..., x^(steps) of gradient descent (eq. 1.5) on ``f`` from ``x0`` (float64,
+    flattened), shape [steps + 1, x0.numel()]."""
     _check_steps(steps)
     x = _start(x0, flat=True)
     optimizer = GradientDescent([x], lr=lr, schedule=schedule)
@@ -173,7 +174,8 @@ def gd_path(f: Callable[[torch.Tensor], torch.Tensor], x0, steps: int, lr: float
 def sgd_path(sample_risk: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], k: int, x0, steps: int,
              lr: float, schedule: str = "constant", batch_size: int = 1,
              generator: torch.Generator | None = None) -> torch.Tensor:
-    """Iterates of stochastic gradient descent (eq. 1.6) from ``x0`` (float64), shape [steps + 1, *x0.shape].
+    """Iterates of stochastic gradient descent (eq. 1.6) from ``x0`` (float64), shape [steps + 1, *x0.shape]
+    ([steps + 1, 1] for a scalar ``x0``).
 
     Each step draws ``batch_size`` indices uniformly from {0, ..., k−1} (independently, with
     replacement) and follows the gradient of ``sample_risk(x, indices)``, the mean loss of

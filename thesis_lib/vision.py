@@ -130,9 +130,10 @@ def windows(image: torch.Tensor, p1: int, p2: int, stride: int = 1) -> torch.Ten
 
     Shape ``(..., M1, N1, p1, p2)`` with M1 = ⌊(M0 − p1)/s⌋ + 1, N1 likewise.
     """
+    positive_int("stride", stride)
     M0, N0 = image.shape[-2:]
-    output_size(M0, p1, stride)
-    output_size(N0, p2, stride)
+    output_size(M0, p1)
+    output_size(N0, p2)
     return image.unfold(-2, p1, stride).unfold(-2, p2, stride)
 
 

@@ -41,7 +41,7 @@ MODULES = {
 }
 EQUIVALENT = ROOT / "tests" / "mutants-equivalent.txt"
 #: what the scratch copy needs besides the module and its tests
-COPY = ["thesis_lib", "tests", "pyproject.toml", "_toc.yml", "chapters", "checkpoints"]
+COPY = ["thesis_lib", "tests", "pyproject.toml", "_toc.yml", "chapters", "checkpoints", "Makefile", "requirements.txt"]
 
 
 def explained() -> dict[str, str]:
@@ -65,14 +65,18 @@ def run_module(module: str, tests: str, children: int, reasons: dict[str, str]) 
                 shutil.copy2(source, work / name)
         (work / "data").symlink_to(ROOT / "data")
         with open(work / "pyproject.toml", "a") as config:
-            config.write(f'\n[tool.mutmut]\nsource_paths = ["{module}"]\n'
+            # the whole package is copied (a module of a subpackage imports its siblings), one module mutated
+            config.write(f'\n[tool.mutmut]\nsource_paths = ["thesis_lib"]\nonly_mutate = ["{module}"]\n'
                          f'pytest_add_cli_args_test_selection = ["{tests}"]\n'
-                         f'also_copy = ["_toc.yml", "chapters", "checkpoints", "data"]\n')
+                         f'also_copy = {json.dumps(COPY[3:] + ["data"])}\n')
         env = dict(os.environ, THESIS_PROGRESS="off", OMP_NUM_THREADS="1")
         mutmut = [sys.executable, "-m", "mutmut"]
         start = time.perf_counter()
-        subprocess.run(mutmut + ["run", "--max-children", str(children)], cwd=work, env=env,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        run = subprocess.run(mutmut + ["run", "--max-children", str(children)], cwd=work, env=env,
+                             capture_output=True, text=True, check=False)
+        if "failed to collect stats" in run.stdout + run.stderr:
+            raise RuntimeError(f"{tests} does not pass unmutated in the scratch copy, so no mutant can be "
+                               f"judged; mutmut printed:\n{(run.stdout + run.stderr)[-3000:]}")
         subprocess.run(mutmut + ["export-cicd-stats"], cwd=work, env=env, capture_output=True, check=True)
         stats = json.loads((work / "mutants" / "mutmut-cicd-stats.json").read_text())
         results = subprocess.run(mutmut + ["results"], cwd=work, env=env, capture_output=True, text=True).stdout

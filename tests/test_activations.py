@@ -2,11 +2,6 @@
 
 import math
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,7 +11,6 @@ from hypothesis import strategies as st
 from thesis_lib.activations import (ACTIVATION_NAMES, Activation, activation, check_activation, identity,
                                     identity_derivative, leaky_relu, leaky_relu_derivative, relu,
                                     relu_derivative, resolve, sigmoid, sigmoid_derivative)
-from thesis_lib.book.widgets.activations import activation_explorer, activation_figure, plot_activation
 
 SPECIAL = [0.0, -0.0, 1e-30, -1e-30, 88.0, -88.0, 89.0, -89.0, 100.0, -100.0, 745.0, -745.0, 1e4, -1e4]
 reals = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
@@ -144,37 +138,6 @@ def test_check_rejects_constants_and_jumps_and_accepts_non_lipschitz():
 def test_check_bad_grid_is_a_clear_error(kwargs):
     with pytest.raises(ValueError, match="is not allowed"):
         check_activation(relu, **kwargs)
-
-
-def test_plot_activation_draws_formula_and_derivative():
-    fig, axes = plt.subplots(1, 2)
-    plot_activation(axes, "leaky_relu", alpha=0.3, points=101)
-    t, y = (torch.as_tensor(a) for a in axes[0].lines[0].get_data())
-    torch.testing.assert_close(y, F.leaky_relu(t, 0.3))
-    t, dy = (torch.as_tensor(a) for a in axes[1].lines[0].get_data())
-    torch.testing.assert_close(dy, torch.where(t > 0, 1.0, 0.3).double())
-    plt.close(fig)
-    fig = activation_figure()
-    assert len(fig.axes) == 6
-    plt.close(fig)
-
-
-def test_explorer_enables_the_slope_only_for_leaky_relu_and_plots_the_choice(shown_by):
-    import thesis_lib.book.widgets.activations as explorer_module
-
-    shown = shown_by(explorer_module)
-    box = activation_explorer()
-    choice, slope = box.children[0].children
-    assert set(choice.options) == set(ACTIVATION_NAMES) and not slope.disabled
-    choice.value = "sigmoid"
-    assert slope.disabled
-    choice.value = "leaky_relu"
-    slope.value = 0.5
-    assert not slope.disabled
-    curve = shown[-1].axes[0].get_lines()[0]
-    t = torch.as_tensor(curve.get_xdata())
-    torch.testing.assert_close(torch.as_tensor(curve.get_ydata()), F.leaky_relu(t, 0.5))
-    plt.close("all")
 
 
 def test_each_activation_is_named_as_asked_and_an_unknown_name_lists_the_choices():

@@ -7,7 +7,6 @@ import torch.nn.functional as F
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
 from thesis_lib.conditional_vae import ConditionalVAE, conditional_negative_elbo, digit_counts, generate
-from thesis_lib.experiments import datasets
 
 
 def small_cvae():
@@ -57,10 +56,3 @@ def test_generate_decodes_one_canvas_per_request_seeded():
         expected = torch.sigmoid(model.decoder(torch.cat([z, counts], -1)))
     torch.testing.assert_close(a, expected)
     assert torch.equal(a, generate(model, labels, torch.Generator().manual_seed(2)))
-
-
-def test_labelled_composed_mnist_has_the_canvases_of_composed_mnist_and_two_labels_each():
-    train_x, train_y, test_x, test_y = datasets.labelled_composed_mnist()
-    plain = datasets.composed_mnist()
-    assert plain[0] is train_x and plain[2] is test_x and plain[1] is plain[3] is None
-    assert train_y.shape == (20_000, 2) and test_y.shape == (10_000, 2) and int(train_y.max()) == 9

@@ -1,12 +1,14 @@
-"""Fidelity: every numbered statement of the thesis is in the book, non-empty, and linked."""
+"""Fidelity: every numbered statement of the thesis is in the book, non-empty, and linked; every errata box
+explains itself; every statement the library cites is numbered so in the chapters; every library module
+has its own test file."""
 
-import json
+import collections
 import re
 
 import pytest
 
 from thesis_lib.book import pages as book
-from thesis_lib.book.pages import THESIS_LABELS, label_title
+from thesis_lib.book.pages import THESIS_LABELS
 
 
 def test_the_thesis_has_44_numbered_items():
@@ -34,11 +36,6 @@ def test_intro_links_every_statement():
     assert not missing, f"intro.md does not link {missing}"
 
 
-def test_label_titles():
-    assert label_title("thesis-definition-1-1-3") == "Definition 1.1.3"
-    assert label_title("thesis-algorithm-1") == "Algorithm 1"
-
-
 def test_errata_are_unique_titled_and_explained():
     errata = book.errata()
     assert len(errata) >= 7, "the design notes list at least seven errata to verify"
@@ -48,53 +45,6 @@ def test_errata_are_unique_titled_and_explained():
         assert e.title.startswith("Erratum"), e
         assert e.severity in book.SEVERITIES, f"{e.label}: title {e.title!r} names no severity of {book.SEVERITIES}"
         assert len(e.body) > 80, e
-
-
-def _write_book(tmp_path, cells):
-    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapters/a\n")
-    (tmp_path / "chapters").mkdir(exist_ok=True)
-    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    (tmp_path / "chapters" / "a.ipynb").write_text(json.dumps(nb))
-
-
-def _md(text):
-    return {"cell_type": "markdown", "metadata": {}, "source": text}
-
-
-def test_parser_reads_statements_figures_and_errata(tmp_path):
-    _write_book(tmp_path, [
-        _md("# A chapter\n\n```{prf:lemma} Flattening (Lemma 1.3.3)\n:label: thesis-lemma-1-3-3\n:nonumber:\n\n"
-            "An image is a vector.\n```\n\n```{prf:remark} No label\n\nignored\n```"),
-        {"cell_type": "code", "metadata": {"mystnb": {"figure": {"name": "thesis-figure-1-1", "caption": "A net"}}},
-         "source": "draw()", "outputs": [], "execution_count": None},
-        _md("(erratum-x)=\n:::{admonition} Erratum · wrong formula or index — Lemma 1.3.3\n:class: warning erratum\n"
-            "**Correction.** Use the right index.\n\nWrong index in {glue:text}`share:.0%` of cases; the cell\n"
-            "below shows it.\n:::\n"),
-        _md("(erratum-y)=\n:::{admonition} Erratum · false claim or proof — Theorem 9.9.9\n:class: warning erratum\n"
-            "**Correction.** It is true only for n = 1.\n\nFalse.\n:::\n"),
-    ])
-    statements = book.statements(tmp_path)
-    assert [(s.label, s.kind, s.body) for s in statements] == [
-        ("thesis-lemma-1-3-3", "lemma", "An image is a vector."), ("thesis-figure-1-1", "figure", "A net")]
-    erratum, other = book.errata(tmp_path)
-    assert (erratum.label, erratum.severity, erratum.what, erratum.page_title, erratum.correction) == (
-        "erratum-x", "wrong formula or index", "Lemma 1.3.3", "A chapter", "Use the right index.")
-    assert "the chapter's code shows it" in erratum.portable_body()
-    page = book.errata_markdown(tmp_path)
-    assert page.startswith("**2 errata**: 1 false claim or proof, 1 wrong formula or index, 0 notation or wording.")
-    assert "{ref}`A chapter <erratum-x>`" in page and "{glue:text}`a.ipynb::share:.0%`" in page
-    assert page.index("Theorem 9.9.9") < page.index("Lemma 1.3.3"), "gravest first"
-    assert "| Theorem 9.9.9 (false claim or proof) | It is true only for n = 1. | {ref}`A chapter <erratum-y>` |" in page
-
-
-def test_an_erratum_without_a_severity_or_a_correction_is_refused(tmp_path):
-    _write_book(tmp_path, [_md("(erratum-x)=\n:::{admonition} Erratum — Lemma 1.3.3\n:class: warning\nWrong.\n:::\n")])
-    with pytest.raises(ValueError, match=r"errata without a severity in their title: \['erratum-x'\]"):
-        book.errata_markdown(tmp_path)
-    _write_book(tmp_path, [_md("(erratum-x)=\n:::{admonition} Erratum · false claim or proof — Lemma 1.3.3\n"
-                               ":class: warning\nWrong.\n:::\n")])
-    with pytest.raises(ValueError, match=r"errata without a one-line correction: \['erratum-x'\]"):
-        book.errata_markdown(tmp_path)
 
 
 _KINDS = {"Def": "definition", "Definition": "definition", "Thm": "theorem", "Theorem": "theorem",
@@ -129,20 +79,6 @@ def test_the_citation_reader_reads_lists_and_abbreviations(tmp_path, monkeypatch
                                          ("thesis_lib/m.py", "theorem", "3.2.4")]
 
 
-def test_the_build_digest_changes_with_the_library_chapters_and_manifests(tmp_path):
-    for name in ("thesis_lib/widgets/w.py", "chapters/a.ipynb", "checkpoints/m.json", "_config.yml", "_toc.yml"):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(name)
-    before = book.build_inputs_digest(tmp_path)
-    (tmp_path / "README.md").write_text("not an input")
-    assert book.build_inputs_digest(tmp_path) == before
-    for name in ("thesis_lib/widgets/w.py", "chapters/a.ipynb", "checkpoints/m.json"):
-        (tmp_path / name).write_text(name + " changed")
-        assert book.build_inputs_digest(tmp_path) != before, name
-        (tmp_path / name).write_text(name)
-    assert book.build_inputs_digest(tmp_path) == before
-
-
 def test_every_erratum_opens_with_a_one_line_correction_and_reads_out_of_context():
     import re
 
@@ -155,3 +91,38 @@ def test_every_erratum_opens_with_a_one_line_correction_and_reads_out_of_context
     table = book.errata_markdown().split("\n\n")[1]
     assert table.startswith("| statement | correction | where |")
     assert all(e.correction in table for e in found)
+
+
+def modules_without_a_test_file(root) -> list[str]:
+    """Each module under ``root/thesis_lib`` (recursively, no ``__init__.py``) whose own test file is missing,
+    as ``module -> expected test file``: ``tests/test_<module>.py``, or, for a module in a subpackage whose
+    name another module shares, ``tests/test_<parent package>_<module>.py``."""
+    modules = sorted(p for p in (root / "thesis_lib").rglob("*.py") if p.name != "__init__.py")
+    shared = {name for name, count in collections.Counter(p.stem for p in modules).items() if count > 1}
+    missing = []
+    for module in modules:
+        in_subpackage = module.parent != root / "thesis_lib"
+        name = f"test_{module.parent.name}_{module.stem}.py" if module.stem in shared and in_subpackage \
+            else f"test_{module.stem}.py"
+        if not (root / "tests" / name).is_file():
+            missing.append(f"{module.relative_to(root).as_posix()} -> tests/{name}")
+    return missing
+
+
+def test_every_library_module_has_its_own_test_file():
+    missing = modules_without_a_test_file(book.REPO_ROOT)
+    assert not missing, f"library modules without their own test file: {missing}"
+
+
+def test_the_test_file_rule_names_a_missing_file_and_prefixes_a_shared_name_in_a_subpackage(tmp_path):
+    for name in ("thesis_lib/__init__.py", "thesis_lib/a.py", "thesis_lib/sub/__init__.py", "thesis_lib/sub/a.py",
+                 "thesis_lib/sub/b.py", "thesis_lib/sub/deep/c.py", "tests/test_a.py", "tests/test_sub_a.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    assert modules_without_a_test_file(tmp_path) == ["thesis_lib/sub/b.py -> tests/test_b.py",
+                                                     "thesis_lib/sub/deep/c.py -> tests/test_c.py"]
+    (tmp_path / "tests" / "test_sub_a.py").rename(tmp_path / "tests" / "test_b.py")
+    (tmp_path / "tests" / "test_c.py").write_text("")
+    assert modules_without_a_test_file(tmp_path) == ["thesis_lib/sub/a.py -> tests/test_sub_a.py"]
+    (tmp_path / "tests" / "test_sub_a.py").write_text("")
+    assert modules_without_a_test_file(tmp_path) == []

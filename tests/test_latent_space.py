@@ -1,5 +1,5 @@
-"""Codes, decoded codes, reconstructions and holes in the latent space, against nn.MSELoss and brute force;
-the 3-D latent explorer."""
+"""thesis_lib.latent_space: codes, decoded codes, reconstructions and holes in the latent space, against
+nn.MSELoss and brute force."""
 
 import numpy as np
 import pytest
@@ -72,35 +72,6 @@ def test_nearest_code_distance_against_brute_force():
     own = latent_space.nearest_code_distance(codes, codes, exclude_self=True)
     d = np.sqrt(((c[:, None, :] - c[None, :, :]) ** 2).sum(-1)) + np.diag(np.full(11, np.inf))
     np.testing.assert_allclose(own.numpy(), d.min(1), rtol=1e-5)
-
-
-def test_latent_explorer_decodes_the_slider_code():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from thesis_lib.book.widgets.latent3d import draw_decode_grid, grid_codes, latent_explorer
-
-    torch.manual_seed(0)
-    model = mirrored_autoencoder((784, 16, 3), activation="relu", output_activation="identity")
-    codes, labels = torch.randn(200, 3), torch.arange(200) % 10
-    explorer = latent_explorer(model, codes, labels)
-    torch.testing.assert_close(explorer.code(), codes.median(0).values, atol=0.05, rtol=0)
-    explorer.sliders[1].value = explorer.sliders[1].min
-    z = explorer.code()
-    assert z[1].item() == pytest.approx(torch.quantile(codes[:, 1], 0.01).item(), abs=1e-6)
-    torch.testing.assert_close(explorer.image(), model.decoder(z[None]).detach().reshape(28, 28))
-    with pytest.raises(ValueError, match=r"\[N, 3\]"):
-        latent_explorer(model, torch.randn(10, 2), labels[:10])
-
-    grid, v0, v1 = grid_codes(codes, axes=(0, 2), n=4)
-    assert grid[2, 3, 0] == v0[3] and grid[2, 3, 2] == v1[2]
-    torch.testing.assert_close(grid[:, :, 1], torch.full((4, 4), codes[:, 1].median().item()))
-    fig = draw_decode_grid(model, codes, axes=(0, 2), n=4)
-    mosaic = torch.as_tensor(fig.axes[0].images[0].get_array())
-    top_left = model.decoder(grid[3, 0][None]).detach().clamp(0, 1).reshape(28, 28)  # largest z_3, smallest z_1
-    torch.testing.assert_close(mosaic[:28, :28].float(), top_left, atol=1e-6, rtol=0)
-    with pytest.raises(ValueError, match="axes"):
-        grid_codes(codes, axes=(1, 1))
 
 
 def test_points_between_codes_lie_on_the_segments_and_cover_them():

@@ -107,14 +107,6 @@ def test_results_page_lists_the_committed_checkpoints(small, committed, tmp_path
     assert "Batch 100, lr 0.01;" in detail and f"weight norm **{manifest['evaluation']['weight_norm']:#.4g}**" in detail
 
 
-def test_manifests_come_in_natural_order_of_name(tmp_path):
-    names = ["vae-beta-4", "ae-sweep-10", "vae-beta-0.5", "ae-sweep-2", "ae-alg1-relu", "vae-beta-1"]
-    for name in names:
-        (tmp_path / f"{name}.json").write_text(json.dumps({"name": name}))
-    assert [m["name"] for m in pages.manifests(tmp_path)] == [
-        "ae-alg1-relu", "ae-sweep-2", "ae-sweep-10", "vae-beta-0.5", "vae-beta-1", "vae-beta-4"]
-
-
 def test_an_unknown_experiment_name_is_refused_with_the_known_names(capsys):
     with pytest.raises(SystemExit) as exit_info:
         reproduce.main(["ae-alg1-relu", "no-such-model"])

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from thesis_lib import vision as V
-from thesis_lib import vision_as_printed
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -191,14 +190,6 @@ def test_convolution_passes_bias_stride_and_groups_on():
                                F.conv2d(x, k.flip(-2, -1), b, stride=2, groups=2))
 
 
-def test_formula_1_7_as_written_overruns_and_otherwise_skips_the_first_row_and_column():
-    x, k = _rand(7, 6), _rand(3, 3, seed=1)
-    with pytest.raises(IndexError, match=r"\(1\.7\) reads \(ψ0\)_\{2,7\}, outside the pixel domain \{1,...,7\}×\{1,...,6\}"):
-        vision_as_printed.cross_correlate_as_written(x, k)
-    inside = vision_as_printed.cross_correlate_as_written(x, k, out_shape=(4, 3))
-    torch.testing.assert_close(inside, F.conv2d(x[None, None], k[None, None])[0, 0, 1:, 1:])
-
-
 # --- Props 1.3.7–1.3.9 ---------------------------------------------------------------------------
 
 @st.composite
@@ -244,22 +235,6 @@ def test_pooling_slides_by_one_pixel_unless_told_otherwise():
     assert V.windows(x, 2, 3).shape == (2, 6, 4, 2, 3)
 
 
-def test_formula_1_8_as_written_overruns_and_otherwise_skips_the_first_row_and_column():
-    x = _rand(6, 7)
-    with pytest.raises(IndexError, match=r"\(1\.8\) reads \(ψ0\)_\{2,8\}, outside the pixel domain \{1,...,6\}×\{1,...,7\}"):
-        vision_as_printed.average_pool_as_written(x, 2, 3)
-    inside = vision_as_printed.average_pool_as_written(x, 2, 3, out_shape=(4, 4))
-    torch.testing.assert_close(inside, F.avg_pool2d(x[None], (2, 3), stride=1)[0, 1:, 1:])
-
-
-def test_formulas_1_9_and_1_10_as_written_are_constant():
-    x = _rand(8, 9)
-    low, high = vision_as_printed.min_pool_as_written(x, 2, 3), vision_as_printed.max_pool_as_written(x, 2, 3)
-    assert low.shape == high.shape == (7, 7)
-    assert torch.all(low == x[:2, :3].min()) and torch.all(high == x[:2, :3].max())
-    assert not torch.equal(high, V.max_pool(x[None], 2, 3)[0])
-
-
 # --- kernels -------------------------------------------------------------------------------------
 
 def test_kernels_match_their_closed_forms():
@@ -286,7 +261,7 @@ def test_the_named_kernels_are_the_delta_sobel_box_gaussian_and_delta_minus_lapl
     assert all(k.shape == (3, 3) for k in kernels.values())
     torch.testing.assert_close(V.cross_correlate(x, kernels["identity"].double()), x[:, 1:-1, 1:-1])
     assert all(torch.equal(kernels[name], k) for name, k in zip(("Sobel x", "Sobel y"), V.sobel_kernels()))
-    torch.testing.assert_close(kernels["box"], V.box_kernel(3))
+    torch.testing.assert_close(V.cross_correlate(x, kernels["box"].double()), F.avg_pool2d(x, 3, stride=1))
     torch.testing.assert_close(kernels["Gaussian σ=1"], V.gaussian_kernel(3, 1.0))
     sharpened = x[0].numpy() - laplace(x[0].numpy())
     torch.testing.assert_close(V.cross_correlate(x, kernels["sharpen"].double())[0],
@@ -307,28 +282,3 @@ def test_gaussian_blur_matches_torchvision_in_the_interior():
     x = _rand(1, 16, 16).float()
     ours = V.cross_correlate(x, V.gaussian_kernel(5, 1.2))
     torch.testing.assert_close(ours, gaussian_blur(x, [5, 5], [1.2, 1.2])[:, 2:-2, 2:-2])
-
-
-# --- the kernel explorer -------------------------------------------------------------------------
-
-def test_kernel_explorer_follows_its_entries_and_presets():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from thesis_lib.book.widgets.kernel import draw_response, kernel_explorer
-
-    images = torch.randint(0, 256, (3, 12, 12), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
-    explorer = kernel_explorer(images, torch.tensor([4, 1, 7]), preset="Sobel y")
-    torch.testing.assert_close(explorer.kernel(), V.sobel_kernels()[1])
-    explorer.entries[0].value = 2.5
-    explorer.index.value = 2
-    expected = explorer.kernel()
-    assert expected[0, 0] == 2.5
-    torch.testing.assert_close(explorer.response(), F.conv2d(images[2].float()[None, None], expected[None, None])[0, 0])
-    explorer.preset.value = "identity"
-    torch.testing.assert_close(explorer.response(), images[2, 1:-1, 1:-1].float())
-    with pytest.raises(ValueError, match=r"preset='emboss' is not allowed"):
-        kernel_explorer(images, preset="emboss")
-    fig = draw_response(images[0], V.box_kernel(3))
-    torch.testing.assert_close(torch.as_tensor(fig.axes[2].images[0].get_array()).float(),
-                               F.avg_pool2d(images[0].float()[None], 3, stride=1)[0])

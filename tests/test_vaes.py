@@ -1,4 +1,5 @@
-"""The registered VAE experiments: configurations, models, data, and a short real training run."""
+"""thesis_lib.experiments.vaes: the registered VAE experiments' configurations and models against the values
+stated in its docstring and in Burda et al. (2015), the likelihood protocol, and a short real training run."""
 
 import dataclasses
 
@@ -67,14 +68,6 @@ def test_beta_models_have_distinct_cache_keys():
     assert len(keys) == len(vx.BETAS)
 
 
-def test_data():
-    train_x, train_y, test_x, test_y = datasets.mnist()
-    assert train_x.shape == (60_000, 28, 28) and test_x.shape == (10_000, 28, 28) and train_y is test_y is None
-    c_train, _, c_test, _ = datasets.composed_mnist()
-    assert c_train.shape == (20_000, 48, 48) and c_test.shape == (10_000, 48, 48) and c_train.dtype == torch.uint8
-    assert all(a is b for a, b in zip(datasets.composed_mnist(), datasets.composed_mnist()))  # chapter 2.3's data
-
-
 def test_short_training_through_the_experiment_lowers_the_test_objective(cache, monkeypatch):
     train_x, _, test_x, _ = datasets.mnist()
     monkeypatch.setitem(DATASETS, "mnist-3000", lambda: (train_x[:3000], None, test_x[:500], None))
@@ -107,3 +100,31 @@ def test_likelihood_protocol_scores_all_test_images_binarised_once_with_k_sample
     assert scores == {"test_nll_k7": 1.0, "test_negative_elbo_k7": 2.0, "test_reconstruction": 3.0, "test_kl": 4.0}
     vx.likelihood_protocol(model, k=3, images=250)
     assert torch.equal(seen["x"], vae.fixed_binarisation(test[:250], seed=0))
+
+
+def test_each_vae_has_its_stated_name_data_and_objective():
+    assert {e.name: (e.data, e.objective) for e in vx.EXPERIMENTS} == {
+        "vae-mnist-2d": ("mnist", "negative-elbo"), "vae-mnist-nll": ("mnist", "negative-elbo"),
+        "vae-mnist-nll-recipe": ("mnist", "negative-elbo"), "iwae-mnist-nll": ("mnist", "negative-iwae-bound-k5"),
+        "iwae-dreg-mnist-nll": ("mnist", "negative-iwae-bound-k5-dreg"),
+        **{f"vae-beta-{b}": ("mnist", "beta-negative-elbo") for b in ("0.5", "1", "2", "4")},
+        "vae-gauss-mse-sum": ("mnist", "mse-sum-negative-elbo"),
+        "vae-gauss-mse-mean": ("mnist", "mse-mean-negative-elbo"),
+        "vae-composed-mnist": ("composed-mnist", "negative-elbo"),
+        "cvae-composed-mnist": ("labelled-composed-mnist", "conditional-negative-elbo")}
+
+
+def test_the_gaussian_pair_and_the_conditional_vae_have_the_stated_widths():
+    for exp in vx.GAUSSIAN.values():
+        model = exp.build()
+        assert model.encoder.widths == (784, 400, 40) and model.decoder.widths == (20, 400, 784)
+    conditional = vx.CONDITIONAL.build()
+    assert conditional.latent == 32 and conditional.decoder.widths == (42, 256, 512, 2304)  # z and 10 digit counts
+
+
+def test_the_likelihood_curve_scores_the_first_2000_test_images_with_k_1000(monkeypatch):
+    calls = []
+    monkeypatch.setattr(vx, "likelihood_protocol", lambda model, k, images: calls.append((model, k, images)) or {})
+    model = object()
+    assert vx.likelihood_curve(model) == {} and calls == [(model, 1000, 2000)]
+    assert vx.RECIPE.curve is vx.IWAE.curve is vx.IWAE_DREG.curve is vx.likelihood_curve

@@ -1,4 +1,5 @@
-"""The registered autoencoder experiments of §2.3: Algorithm 1's settings, widths and activations."""
+"""thesis_lib.experiments.autoencoders: the registered autoencoder experiments of §2.3 against what Algorithm 1 and
+the module's docstring state (settings, widths, activations, data), each mapping images to images."""
 
 import torch
 
@@ -34,3 +35,24 @@ def test_every_experiment_builds_and_maps_images_to_images():
     assert (composed.batch_size, composed.lr) == (64, 1e-3) and ae.COMPOSED.build().bottleneck == 32
     assert ae.COMPOSED.data == "composed-mnist" and ae.CONV.architecture == {"kind": "conv-autoencoder",
                                                                              "bottleneck": 3}
+
+
+def test_each_autoencoder_has_its_stated_name_data_and_training_setting():
+    """Algorithm 1's Adam, 3e-4, batch 256 for all but ae-composed (1e-3, batch 64); the sweep and the
+    convolutional model 100 epochs at the full budget, Algorithm 1's two models 1000; all minimise the MSE."""
+    settings = {exp.name: (exp.data, exp.config("full").batch_size, exp.config("full").lr, exp.config("full").optimizer,
+                           exp.config("full").epochs) for exp in ae.EXPERIMENTS}
+    assert settings == {"ae-alg1-linear": ("mnist", 256, 3e-4, "adam", 1000),
+                        "ae-alg1-relu": ("mnist", 256, 3e-4, "adam", 1000),
+                        **{f"ae-sweep-{k}": ("mnist", 256, 3e-4, "adam", 100) for k in (2, 3, 5, 10, 20)},
+                        "ae-conv-3": ("mnist", 256, 3e-4, "adam", 100),
+                        "ae-composed": ("composed-mnist", 64, 1e-3, "adam", 200)}
+    assert {exp.objective for exp in ae.EXPERIMENTS} == {"mse"}
+
+
+def test_the_relu_autoencoders_have_identity_bottleneck_and_output():
+    for exp in (ae.ALG1_RELU, *ae.SWEEP.values(), ae.COMPOSED):
+        model = exp.build()
+        depth = len(model.activations) // 2
+        assert model.activations == ("relu",) * (depth - 1) + ("identity",) + ("relu",) * (depth - 1) + ("identity",)
+    assert ae.COMPOSED.build().widths == (2304, 512, 128, 32, 128, 512, 2304)

@@ -4,7 +4,46 @@
   "Identifier 'THEBE_JS_URL' has already been declared": keep the first copy of each script.
 - sphinx-book-theme leaves the pydata theme's default colour mode empty, which the theme reports
   as an error ("Got invalid theme mode") on a first visit: make it "light" explicitly.
+- A number in prose is written ``{eval}`glued("<key>[:<format>]")``` (thesis_lib.book.glued), which
+  JupyterLab evaluates in the kernel; the book pastes it from the glued output, as ``{glue:text}``.
+- A citation is a link ``[\\[<label>\\]](<address of the work>)`` (thesis_lib.book.citations), which
+  JupyterLab shows as it is; the book points it at the entry of the bibliography page.
 """
+
+from docutils import nodes
+from docutils.nodes import make_id
+from myst_nb.ext.glue.roles import PasteTextRole
+
+from thesis_lib.book import citations
+from thesis_lib.book.pages import GLUED_CALL
+
+#: the page that lists every entry of references.bib, each with the id "cite-<key>" (bibtex_cite_id)
+BIBLIOGRAPHY = "bibliography"
+
+
+class GluedRole(PasteTextRole):
+    """``{eval}`glued("<key>[:<format>]")```: myst-nb's ``{glue:text}`<key>[:<format>]``` of this page."""
+
+    def run(self):
+        match = GLUED_CALL.fullmatch(self.text)
+        if match is None:
+            message = (f"{{eval}}`{self.text}` is not allowed in this book; write {{eval}}`glued(\"<key>\")` "
+                       f"or {{eval}}`glued(\"<key>:<format>\")` for a number glued on this page")
+            return [], [self.document.reporter.error(message, line=self.line)]
+        self.text = match.group(1)
+        return super().run()
+
+
+def cite_from_bibliography(app, doctree, docname):
+    """Each citation link ``[<label>]`` to a work's address leads to its entry on the bibliography page."""
+    for node in doctree.findall(nodes.reference):
+        text = node.astext()
+        key = (citations.cited_key(text[1:-1], node.get("refuri", ""))
+               if text.startswith("[") and text.endswith("]") else None)
+        if key is not None:
+            node["refuri"] = app.builder.get_relative_uri(docname, BIBLIOGRAPHY) + "#" + make_id(f"cite-{key}")
+            node["reftitle"] = f"{text[1:-1]}: {citations.entries()[key].fields['title']}"
+            node["classes"] = [c for c in node.get("classes", []) if c != "external"] + ["citation-link"]
 
 
 def _script_identity(script):
@@ -24,6 +63,9 @@ def fix_page_context(app, pagename, templatename, context, doctree):
 
 
 def setup(app):
+    app.setup_extension("myst_nb")  # its own eval role, which needs an inline kernel, is replaced
+    app.add_role("eval", GluedRole(), override=True)
+    app.connect("doctree-resolved", cite_from_bibliography)
     # Late, after every extension has added its scripts to the page.
     app.connect("html-page-context", fix_page_context, priority=1000)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,8 +1,8 @@
 """JupyterLab as readers use it (``make test-lab``): start Lab on a free port over a copy of the
-chapters, open a chapter with widgets in headless Chromium, run all cells, and check that no cell
-failed, a widget view rendered and responds to its slider, and the thesis statements are rendered
-by jupyterlab-myst rather than shown as raw MyST. The copy keeps Lab's autosave away from the
-repository."""
+chapters, open chapters in headless Chromium, run all cells, and check that no cell failed, a widget
+view rendered and responds to its slider, the thesis statements are rendered by jupyterlab-myst rather
+than shown as raw MyST, and the prose's glued numbers and citations read as numbers and citations.
+The copy keeps Lab's autosave away from the repository."""
 
 import os
 import shutil
@@ -17,6 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHAPTER = "1_1_neural_networks.ipynb"
+#: a short chapter whose prose glues numbers (one before the cell that computes it) and cites a paper
+PROSE_CHAPTER = "3_1_variational_autoencoders.ipynb"
 TOKEN = "thesis-lab-test"
 
 
@@ -48,13 +50,25 @@ def lab(tmp_path_factory):
     server.wait(timeout=30)
 
 
+def run_all(page):
+    """Run All Cells once the kernel is idle; fail on a cell that raised."""
+    page.wait_for_selector("text=| Idle", timeout=120_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    page.wait_for_function("""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+        .every(e => /\\[\\d+\\]/.test(e.textContent))""", timeout=300_000)
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+    assert not tracebacks, f"cells failed in Lab: {tracebacks[:2]}"
+
+
 def test_a_chapter_runs_in_lab_with_rendered_statements_and_live_widgets(lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{lab}/lab/tree/{CHAPTER}?token={TOKEN}")
+        page.goto(f"{lab}/lab/tree/{CHAPTER}?reset&token={TOKEN}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         statement = page.locator(".jp-MarkdownCell aside.myst-proof .myst-proof-header").first
         statement.wait_for(timeout=60_000)
@@ -62,13 +76,7 @@ def test_a_chapter_runs_in_lab_with_rendered_statements_and_live_widgets(lab):
         rendered = page.locator(".jp-MarkdownCell .jp-RenderedHTMLCommon, .jp-MarkdownCell .myst")
         raw = [t for t in rendered.all_inner_texts() if "{prf:" in t or ":label: thesis-" in t or ":::{" in t]
         assert not raw, f"raw MyST in Lab: {raw[:2]}"
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        page.wait_for_function("""() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-            .every(e => /\\[\\d+\\]/.test(e.textContent))""", timeout=300_000)
-        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
-        assert not tracebacks, f"cells failed in Lab: {tracebacks[:2]}"
+        run_all(page)
         slider = page.locator(".widget-slider").first
         slider.wait_for(timeout=60_000)
         view = slider.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea-output')]").first
@@ -79,4 +87,36 @@ def test_a_chapter_runs_in_lab_with_rendered_statements_and_live_widgets(lab):
             page.keyboard.press("ArrowRight")
         page.wait_for_timeout(2000)
         assert view.inner_html() != before, "moving the slider did not change the widget's output"
+        browser.close()
+
+
+def test_glued_numbers_read_as_numbers_and_citations_as_citations_in_lab(lab):
+    """Every {eval}`glued(...)` of the chapter shows its number after Run All, also the one in the opening
+    cell (computed further down); a citation shows its author-year label, linked to the paper."""
+    import json
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from thesis_lib.book import citations
+
+    source = json.loads((ROOT / "chapters" / PROSE_CHAPTER).read_text())
+    prose = "".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "markdown")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{lab}/lab/tree/{PROSE_CHAPTER}?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
+        run_all(page)
+        numbers = page.locator(".jp-MarkdownCell .widget-html-content")
+        page.wait_for_function("""n => [...document.querySelectorAll('.jp-MarkdownCell .widget-html-content')]
+            .filter(e => /^-?\\d[\\d,]*(\\.\\d+)?%?$/.test(e.textContent.trim())).length === n""",
+                               arg=prose.count("{eval}`glued("), timeout=60_000)
+        shown = numbers.evaluate_all("els => els.map(e => e.textContent.trim())")  # cells off screen too
+        assert all(re.fullmatch(r"-?\d[\d,]*(\.\d+)?%?", t.strip()) for t in shown), shown
+        rendered = " ".join(page.locator(".jp-MarkdownCell .myst").all_text_contents())
+        assert "Kullback" in rendered
+        assert "glued(" not in rendered and "{cite" not in rendered
+        link = page.locator(f".jp-MarkdownCell a[href='{citations.address('kingma2013auto')}']").first
+        assert link.text_content().strip() == f"[{citations.label('kingma2013auto')}]"
         browser.close()

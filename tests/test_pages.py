@@ -34,7 +34,7 @@ def test_parser_reads_statements_figures_and_errata(tmp_path):
         {"cell_type": "code", "metadata": {"mystnb": {"figure": {"name": "thesis-figure-1-1", "caption": "A net"}}},
          "source": "draw()", "outputs": [], "execution_count": None},
         _md("(erratum-x)=\n:::{admonition} Erratum · wrong formula or index — Lemma 1.3.3\n:class: warning erratum\n"
-            "**Correction.** Use the right index.\n\nWrong index in {glue:text}`share:.0%` of cases; the cell\n"
+            "**Correction.** Use the right index.\n\nWrong index in {eval}`glued(\"share:.0%\")` of cases; the cell\n"
             "below shows it.\n:::\n"),
         _md("(erratum-y)=\n:::{admonition} Erratum · false claim or proof — Theorem 9.9.9\n:class: warning erratum\n"
             "**Correction.** It is true only for n = 1.\n\nFalse.\n:::\n"),
@@ -131,7 +131,7 @@ def test_an_errata_title_gives_its_severity_and_statement_only_in_the_stated_for
 
 
 def test_the_portable_body_points_glued_numbers_at_their_chapter_and_names_the_chapter_for_nearby_cells():
-    body = ("{glue}`share` and {glue:text}`gap` and {glue:text}`rate:.2f` and {glue:math}`other.ipynb::eq` stay "
+    body = ("{glue}`share` and {glue:text}`gap` and {eval}`glued(\"rate:.2f\")` and {glue:math}`other.ipynb::eq` stay "
             "glued. In the cell below it fails; the cells above show it; The figure above too; see the next cell "
             "(see the note below) and the box above (below: a plot).")
     assert _erratum("t", body, page="chapters/ch2").portable_body() == (

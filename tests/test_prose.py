@@ -24,7 +24,8 @@ def test_the_scanner_finds_results_and_spares_settings_references_and_citations(
     page = _page(
         ("markdown", "# 1.2 Training\n\nSGD reached a test risk of 0.079 and about 97.5 % accuracy; "
                      "GD about 86 %. See Definition 1.2.3, Theorem 1.2.4 and (1.5), with $\\gamma = 0.3$ "
-                     "(a setting), Burda et al.'s 86.76, {glue:text}`risk:.3f` and `lr=0.05` in code."),
+                     "(a setting), Burda et al.'s 86.76, {glue:text}`risk:.3f`, {eval}`glued(\"gap:.2f\")` and `lr=0.05` "
+                     "in code."),
         ("code", "config = dict(lr=0.3, momentum=0)\n"),
     )
     assert [t.text for t in prose.typed_numbers(page)] == ["0.079", "97.5", "about 86"]
@@ -54,6 +55,11 @@ def test_the_scanner_failed_on_the_chapters_before_they_were_glued():
     before = _page(("markdown", "minibatch SGD ended with the lower test risk (0.079 against 0.113)"),
                    ("markdown", "The cell below counts: about 81 % of all MNIST test pixels are $0$"))
     assert len(prose.typed_numbers(before)) == 3
+
+
+def test_glue_keys_are_read_from_both_roles_and_only_from_this_page():
+    text = '{eval}`glued("a:.2f")` {glue:text}`b` {eval}`glued("c")` {glue:text}`other.ipynb::d:.1f`'
+    assert sorted(prose.glue_keys(text)) == ["a", "b", "c"]
 
 
 def test_every_glue_role_in_a_chapter_has_a_glue_call():

@@ -99,6 +99,9 @@ SEVERITIES = ("false claim or proof", "wrong formula or index", "notation or wor
 _ERRATUM_TITLE = re.compile(r"^Erratum · (?P<severity>[a-z ]+?) — (?P<what>.+)$")
 #: a myst-nb glue role: (role name or None, content ``[<doc>::]<key>[:<format>]``)
 GLUE_ROLE = re.compile(r"\{glue(?::(\w+))?\}`([^`]*)`")
+#: a number in a chapter's prose (thesis_lib.book.glued): ``glued("<key>[:<format>]")`` in an ``{eval}`` role
+GLUED_CALL = re.compile(r'glued\("([^"`:]+(?::[^"`]*)?)"\)')
+GLUED_ROLE = re.compile(r"\{eval\}`" + GLUED_CALL.pattern + "`")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,7 +143,8 @@ class Erratum:
                 content += ":s"  # myst-nb reads <doc>::<key> only before a format spec
             return f"{{glue{':' + role if role else ''}}}`{page_file}.ipynb::{content}`"
 
-        body = GLUE_ROLE.sub(point, self.body)
+        body = GLUED_ROLE.sub(lambda m: f"{{glue:text}}`{m.group(1)}`", self.body)
+        body = GLUE_ROLE.sub(point, body)
         for pattern, replacement in _OUT_OF_CONTEXT:
             body = pattern.sub(_keep_case(replacement), body)
         return body

@@ -15,7 +15,7 @@ import math
 import re
 import tokenize
 
-from .pages import GLUE_ROLE, Page
+from .pages import GLUE_ROLE, GLUED_ROLE, Page
 
 #: published figures the prose cites with their source (Burda et al. 2015, pythae, nbip): typed, never computed here
 CITED_FIGURES = {
@@ -44,7 +44,7 @@ _IN_WORDS = re.compile(rf"\b(?:(?:about|roughly|nearly|almost|around|approximate
 #: parts of prose whose digits are not results: glued values, code, labels, statement and equation
 #: numbers, section headings, citations and versions
 _NOT_RESULTS = [re.compile(p, re.M) for p in (
-    GLUE_ROLE.pattern, r"`[^`]*`", r"\((?:erratum|thesis)-[\w-]+\)=", r"^#+ [\d.]+", r"\\tag\{[^}]*\}",
+    GLUED_ROLE.pattern, GLUE_ROLE.pattern, r"`[^`]*`", r"\((?:erratum|thesis)-[\w-]+\)=", r"^#+ [\d.]+", r"\\tag\{[^}]*\}",
     r"\([1-9]\.\d{1,2}\)", r"\d+\.\d+\.\d+", r"https?://\S+", r"\b(?:Python|PyTorch|torch)\s+\d+(?:\.\d+)+",
     r"(?:Definitions?|Examples?|Remarks?|Lemmas?|Theorems?|Propositions?|Corollary|Corollaries|Figures?|Fig\."
     r"|Sections?|Chapters?|chapters?|sections?|Props?\.|Defs?\.|Thms?\.|Algorithm|Tables?|§)\s*~?\d+(?:\.\d+)*"
@@ -78,8 +78,10 @@ def _code_literals(page: Page) -> set[float]:
 
 
 def glue_keys(markdown: str) -> list[str]:
-    """The keys of the ``{glue}`` roles of a markdown text that paste from the same page."""
-    return [m.group(2).split(":", 1)[0] for m in GLUE_ROLE.finditer(markdown) if "::" not in m.group(2)]
+    """The keys of the ``{eval}`glued(...)``` and ``{glue}`` roles of a markdown text that paste from the
+    same page."""
+    return ([m.group(1).split(":", 1)[0] for m in GLUED_ROLE.finditer(markdown)]
+            + [m.group(2).split(":", 1)[0] for m in GLUE_ROLE.finditer(markdown) if "::" not in m.group(2)])
 
 
 def typed_numbers(page: Page) -> list[TypedNumber]:

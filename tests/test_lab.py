@@ -4,6 +4,7 @@ view rendered and responds to its slider, the thesis statements are rendered by 
 than shown as raw MyST, and the prose's glued numbers and citations read as numbers and citations.
 The copy keeps Lab's autosave away from the repository."""
 
+import json
 import os
 import shutil
 import socket
@@ -19,6 +20,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHAPTER = "1_1_neural_networks.ipynb"
 #: a short chapter whose prose glues numbers (one before the cell that computes it) and cites a paper
 PROSE_CHAPTER = "3_1_variational_autoencoders.ipynb"
+#: a notebook with one in-page explorer, written next to the chapters' copy
+EXPLORER_CHECK = "explorer_check.ipynb"
 TOKEN = "thesis-lab-test"
 
 
@@ -26,6 +29,15 @@ TOKEN = "thesis-lab-test"
 def lab(tmp_path_factory):
     chapters = tmp_path_factory.mktemp("lab") / "chapters"
     shutil.copytree(ROOT / "chapters", chapters)
+    (chapters / EXPLORER_CHECK).write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                         "language": "python"}},
+        "cells": [{"cell_type": "code", "id": "explorer", "metadata": {}, "execution_count": None, "outputs": [],
+                   "source": "import torch\nfrom thesis_lib.book import static_explorers\n"
+                             "from thesis_lib.networks import DeepNetwork\ntorch.manual_seed(0)\n"
+                             "decoder = DeepNetwork((2, 16, 784), 'relu', output_activation='identity')\n"
+                             "static_explorers.grid_explorer('lab-explorer', decoder, 'test', [(-1.0, 1.0)] * 2)"},
+                  {"cell_type": "markdown", "id": "after", "metadata": {}, "source": "The cell after."}]}))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -93,7 +105,6 @@ def test_a_chapter_runs_in_lab_with_rendered_statements_and_live_widgets(lab):
 def test_glued_numbers_read_as_numbers_and_citations_as_citations_in_lab(lab):
     """Every {eval}`glued(...)` of the chapter shows its number after Run All, also the one in the opening
     cell (computed further down); a citation shows its author-year label, linked to the paper."""
-    import json
     import re
 
     from playwright.sync_api import sync_playwright
@@ -119,4 +130,29 @@ def test_glued_numbers_read_as_numbers_and_citations_as_citations_in_lab(lab):
         assert "glued(" not in rendered and "{cite" not in rendered
         link = page.locator(f".jp-MarkdownCell a[href='{citations.address('kingma2013auto')}']").first
         assert link.text_content().strip() == f"[{citations.label('kingma2013auto')}]"
+        browser.close()
+
+
+def test_an_in_page_explorers_slider_takes_the_arrow_keys_in_lab(lab):
+    """Focused, the slider moves with ArrowRight and redraws; the notebook keeps its active cell."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{lab}/lab/tree/{EXPLORER_CHECK}?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
+        run_all(page)
+        slider = page.locator("#lab-explorer input[type=range]").first
+        slider.wait_for(timeout=60_000)
+        slider.focus()
+        active = page.evaluate("() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
+                               ".findIndex(c => c.classList.contains('jp-mod-active'))")
+        before = page.evaluate("() => window.thesisExplorers['lab-explorer'].t[0]")
+        for _ in range(5):
+            page.keyboard.press("ArrowRight")
+        after = page.evaluate("() => window.thesisExplorers['lab-explorer'].t[0]")
+        assert after > before, f"ArrowRight left the slider at {after} (was {before})"
+        assert page.evaluate("() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
+                             ".findIndex(c => c.classList.contains('jp-mod-active'))") == active
         browser.close()

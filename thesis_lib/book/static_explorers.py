@@ -71,6 +71,8 @@ _SCRIPT = """
     Object.assign(state, {t, z, image: Array.from(x)});
   };
   sliders.forEach((s) => s.addEventListener("input", redraw));
+  // the arrow keys move a focused slider; JupyterLab's notebook would take them to move between cells
+  sliders.forEach((s) => s.addEventListener("keydown", (e) => e.stopPropagation()));
   redraw();
   (window.thesisExplorers = window.thesisExplorers || {})[%(id)s] = state;
 })();

@@ -36,6 +36,9 @@ def lab(tmp_path_factory):
                    "source": "import torch\nfrom thesis_lib.book import static_explorers\n"
                              "from thesis_lib.networks import DeepNetwork\ntorch.manual_seed(0)\n"
                              "decoder = DeepNetwork((2, 16, 784), 'relu', output_activation='identity')\n"
+                             "static_explorers.grid_explorer('lab-note', decoder, 'test', [(-1.0, 1.0)] * 2)"},
+                  {"cell_type": "code", "id": "in-page", "metadata": {}, "execution_count": None, "outputs": [],
+                   "source": "import os\nos.environ.pop('JPY_SESSION_NAME')  # the book's copy, shown here anyway\n"
                              "static_explorers.grid_explorer('lab-explorer', decoder, 'test', [(-1.0, 1.0)] * 2)"},
                   {"cell_type": "markdown", "id": "after", "metadata": {}, "source": "The cell after."}]}))
     with socket.socket() as s:
@@ -133,8 +136,9 @@ def test_glued_numbers_read_as_numbers_and_citations_as_citations_in_lab(lab):
         browser.close()
 
 
-def test_an_in_page_explorers_slider_takes_the_arrow_keys_in_lab(lab):
-    """Focused, the slider moves with ArrowRight and redraws; the notebook keeps its active cell."""
+def test_lab_shows_one_explorer_and_an_in_page_sliders_takes_the_arrow_keys(lab):
+    """In Lab the book's in-page copy gives way to a note (the widget is the explorer there). Shown anyway,
+    its focused slider moves with ArrowRight and redraws, and the notebook keeps its active cell."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -143,6 +147,8 @@ def test_an_in_page_explorers_slider_takes_the_arrow_keys_in_lab(lab):
         page.goto(f"{lab}/lab/tree/{EXPLORER_CHECK}?reset&token={TOKEN}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
         run_all(page)
+        assert page.locator("#lab-note").count() == 0
+        assert page.locator(".jp-OutputArea-output", has_text="The explorer is the widget of the next cell").count() == 1
         slider = page.locator("#lab-explorer input[type=range]").first
         slider.wait_for(timeout=60_000)
         slider.focus()

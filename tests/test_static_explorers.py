@@ -82,3 +82,14 @@ def test_the_page_states_the_weights_it_carries_and_refuses_what_it_cannot_run()
     with pytest.raises(ValueError, match="2 sliders need as many directions, got 1"):
         se.explorer("e", layers, base=[0, 0, 0], directions=[[1, 0, 0]], sliders=[("a", 0, 1, 0)] * 2,
                     title="", experiment="x")
+
+
+def test_under_a_jupyter_server_the_copy_gives_way_to_a_note_and_still_checks_its_arguments(monkeypatch):
+    net = decoder("relu")
+    assert "thesis-explorer" in se.grid_explorer("g", net, "test", [(-1.0, 1.0)] * 3).data
+    monkeypatch.setenv("JPY_SESSION_NAME", "chapters/x.ipynb")
+    note = se.grid_explorer("g", net, "test", [(-1.0, 1.0)] * 3)
+    assert note.data == se.LIVE_NOTE and "widget of the next cell" in note.data
+    with pytest.raises(ValueError, match="need as many directions"):
+        se.explorer("g", se.dense_layers(net), base=[0.0] * 3, directions=[[1.0, 0, 0]], sliders=[], title="",
+                    experiment="test")

@@ -10,6 +10,10 @@ test checks it against torch (``tests/test_book.py``).
 
 Each explorer decodes z = base + Σ_k t_k · direction_k for the slider values t_k and publishes its
 state as ``window.thesisExplorers[id]`` (``z``, ``image``: the decoder's raw output).
+
+A chapter shows each explorer twice over: this copy for the book, and a widget in the next cell for a
+live kernel. Under a Jupyter server (JupyterLab, which sets ``JPY_SESSION_NAME`` for its kernels) the
+copy gives way to a one-line note, so that a reader there meets one explorer, the widget.
 """
 
 from __future__ import annotations
@@ -18,14 +22,17 @@ import base64
 import hashlib
 import html
 import json
+import os
 from typing import Sequence
 
 import torch
-from IPython.display import HTML
+from IPython.display import HTML, Markdown
 from torch import nn
 
 from ..infra.validation import choice
 
+#: what a kernel under a Jupyter server shows in the place of the in-page copy
+LIVE_NOTE = "*The explorer is the widget of the next cell, decoded by this kernel.*"
 #: activations the in-page forward pass knows (those of the book's decoders)
 JS_ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 
@@ -110,9 +117,10 @@ def weights_md5(layers: Sequence[dict]) -> str:
 
 def explorer(element_id: str, layers: list[dict], *, base: Sequence[float], directions: Sequence[Sequence[float]],
              sliders: Sequence[tuple[str, float, float, float]], title: str, experiment: str,
-             side: int = 28) -> HTML:
+             side: int = 28) -> HTML | Markdown:
     """An in-page explorer: sliders (label, low, high, start) t_k, the decoded image of
-    z = base + Σ_k t_k · directions[k], drawn ``side`` × ``side`` pixels and enlarged."""
+    z = base + Σ_k t_k · directions[k], drawn ``side`` × ``side`` pixels and enlarged; under a Jupyter
+    server, :data:`LIVE_NOTE` instead (the arguments are checked all the same)."""
     if len(directions) != len(sliders):
         raise ValueError(f"{len(sliders)} sliders need as many directions, got {len(directions)}")
     if any(len(d) != len(base) for d in directions) or layers[0]["in"] != len(base):
@@ -127,6 +135,8 @@ def explorer(element_id: str, layers: list[dict], *, base: Sequence[float], dire
         f'<input type="range" min="{low}" max="{high}" step="{(high - low) / 200:.6g}" value="{start}" '
         f'style="flex:1;min-width:6em"><output style="min-width:3.5em">{start:.2f}</output></label>'
         for label, low, high, start in sliders)
+    if "JPY_SESSION_NAME" in os.environ:
+        return Markdown(LIVE_NOTE)
     element = json.dumps(element_id)
     return HTML(
         f'<div id="{html.escape(element_id)}" class="thesis-explorer" data-experiment="{html.escape(experiment)}" '
@@ -140,7 +150,7 @@ def explorer(element_id: str, layers: list[dict], *, base: Sequence[float], dire
 
 
 def grid_explorer(element_id: str, decoder: nn.Module, experiment: str, ranges: Sequence[tuple[float, float]],
-                  output: str = "identity", title: str = "") -> HTML:
+                  output: str = "identity", title: str = "") -> HTML | Markdown:
     """One slider per latent coordinate, over ``ranges`` [(low, high)] (starting at their middles)."""
     k = len(ranges)
     sliders = [(f"z{j + 1}", low, high, round((low + high) / 2, 3)) for j, (low, high) in enumerate(ranges)]
@@ -150,7 +160,7 @@ def grid_explorer(element_id: str, decoder: nn.Module, experiment: str, ranges: 
 
 
 def path_explorer(element_id: str, decoder: nn.Module, experiment: str, start: torch.Tensor, end: torch.Tensor,
-                  output: str = "identity", title: str = "") -> HTML:
+                  output: str = "identity", title: str = "") -> HTML | Markdown:
     """One slider t ∈ [0, 1] along the segment (1 − t)·start + t·end of the latent space."""
     start, end = start.detach().float().cpu(), end.detach().float().cpu()
     return explorer(element_id, dense_layers(decoder, output), base=start.tolist(),

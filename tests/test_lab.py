@@ -105,9 +105,10 @@ def test_a_chapter_runs_in_lab_with_rendered_statements_and_live_widgets(lab):
         browser.close()
 
 
-def test_glued_numbers_read_as_numbers_and_citations_as_citations_in_lab(lab):
+def test_glued_numbers_citations_and_captions_read_in_lab(lab):
     """Every {eval}`glued(...)` of the chapter shows its number after Run All, also the one in the opening
-    cell (computed further down); a citation shows its author-year label, linked to the paper."""
+    cell (computed further down); a citation shows its author-year label, linked to the paper; each
+    figure's caption (cell metadata, which Lab does not show) is printed under the figure."""
     import re
 
     from playwright.sync_api import sync_playwright
@@ -133,6 +134,12 @@ def test_glued_numbers_read_as_numbers_and_citations_as_citations_in_lab(lab):
         assert "glued(" not in rendered and "{cite" not in rendered
         link = page.locator(f".jp-MarkdownCell a[href='{citations.address('kingma2013auto')}']").first
         assert link.text_content().strip() == f"[{citations.label('kingma2013auto')}]"
+        captions = [c["metadata"]["mystnb"]["figure"]["caption"] for c in source["cells"]
+                    if c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption")]
+        outputs = " ".join(page.locator(".jp-OutputArea-output").all_text_contents())
+        for caption in captions:
+            plain = re.split(r"[$`*]", caption)[0].strip()  # the words before any maths or code
+            assert f"Figure. {plain}" in outputs, f"the caption '{plain}…' is missing in Lab"
         browser.close()
 
 

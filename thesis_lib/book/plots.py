@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..infra.training import History
+from . import lab_captions
 
 #: characters of a printed line that the rendered book shows whole (the chapters' code keeps to 88)
 OUTPUT_WIDTH = 86
@@ -28,8 +29,10 @@ BOOK_STYLE = {
 
 
 def use_book_style() -> None:
-    """Apply :data:`BOOK_STYLE` to matplotlib (a chapter's first cell calls it)."""
+    """Apply :data:`BOOK_STYLE` to matplotlib (a chapter's first cell calls it); in JupyterLab, also
+    print each figure's caption under it (:mod:`~thesis_lib.book.lab_captions`)."""
     plt.rcParams.update(BOOK_STYLE)
+    lab_captions.register()
 
 
 def _square(images: torch.Tensor) -> torch.Tensor:

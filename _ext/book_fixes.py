@@ -42,8 +42,9 @@ def cite_from_bibliography(app, doctree, docname):
                if text.startswith("[") and text.endswith("]") else None)
         if key is not None:
             node["refuri"] = app.builder.get_relative_uri(docname, BIBLIOGRAPHY) + "#" + make_id(f"cite-{key}")
-            node["reftitle"] = f"{text[1:-1]}: {citations.entries()[key].fields['title']}"
-            node["classes"] = [c for c in node.get("classes", []) if c != "external"] + ["citation-link"]
+            node["reftitle"] = f"{text[1:-1]}: {citations.title(key)}"
+            node["internal"] = True
+            node["classes"].append("citation-link")
 
 
 def _script_identity(script):

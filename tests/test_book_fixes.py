@@ -84,7 +84,9 @@ def test_a_citation_link_leads_to_its_entry_on_the_bibliography_page_and_other_l
 
     page, warnings = _build(tmp_path, f"As shown by {citations.markdown('drori2014performance')}; not a citation: "
                                       "[\\[Drori and Teboulle, 2014\\]](https://example.org) and [text](https://doi.org/x).")
-    assert 'href="bibliography.html#cite-drori2014performance"' in page
+    assert ('class="citation-link reference internal" href="bibliography.html#cite-drori2014performance" '
+            'title="Drori and Teboulle, 2014: Performance of first-order methods for smooth convex minimization: '
+            'a novel approach"') in page
     assert page.count("bibliography.html#") == 1 and 'href="https://example.org"' in page
     bibliography = (tmp_path / "out" / "bibliography.html").read_text()
     assert 'id="cite-drori2014performance"' in bibliography

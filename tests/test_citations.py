@@ -15,6 +15,10 @@ def test_labels_are_author_year_as_sphinxcontrib_bibtex_writes_them(key, label):
     assert citations.label(key) == label
 
 
+def test_titles_are_text():
+    assert citations.title("kingma2013auto") == "Auto-Encoding Variational Bayes"
+
+
 def test_an_address_is_the_doi_resolver_else_the_url_and_ends_where_a_markdown_link_ends():
     assert citations.address("drori2014performance") == "https://doi.org/10.1007/s10107-013-0653-0"
     assert citations.address("baldi1989neural") == "https://doi.org/10.1016/0893-6080%2889%2990014-2"

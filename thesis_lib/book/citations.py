@@ -40,6 +40,11 @@ def label(key: str) -> str:
     return f"{who}, {entry.fields['year']}"
 
 
+def title(key: str) -> str:
+    """The work's title as text (LaTeX braces and accents resolved)."""
+    return Text.from_latex(entries()[key].fields["title"]).render_as("text")
+
+
 def address(key: str) -> str:
     """Where the work is: its DOI's resolver address, else its ``url`` field (parentheses %-encoded, so
     that the address ends a markdown link where it ends)."""

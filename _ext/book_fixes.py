@@ -6,6 +6,9 @@
   as an error ("Got invalid theme mode") on a first visit: make it "light" explicitly.
 - A number in prose is written ``{eval}`glued("<key>[:<format>]")``` (thesis_lib.book.glued), which
   JupyterLab evaluates in the kernel; the book pastes it from the glued output, as ``{glue:text}``.
+- A link to a labelled statement or erratum of another chapter is ``[text](<chapter>.ipynb#<label>)``,
+  which JupyterLab opens as the chapter; myst-parser resolves such a fragment only for a heading, so
+  every explicit label of a page is offered as one of its fragments as well.
 - A citation is a link ``[\\[<label>\\]](<address of the work>)`` (thesis_lib.book.citations), which
   JupyterLab shows as it is; the book points it at the entry of the bibliography page.
 """
@@ -32,6 +35,17 @@ class GluedRole(PasteTextRole):
             return [], [self.document.reporter.error(message, line=self.line)]
         self.text = match.group(1)
         return super().run()
+
+
+def offer_labels_as_fragments(app, doctree):
+    """Let ``[text](page.ipynb#label)`` reach any explicit label of the page (myst-parser's fragments of
+    another document are its heading slugs only)."""
+    slugs = app.env.metadata[app.env.docname].setdefault("myst_slugs", {})
+    targets = {name: node_id for name, node_id in doctree.nameids.items() if node_id}
+    # a directive's :label: is an id of its node, which sphinx-proof does not register with the document
+    targets |= {node_id: node_id for node in doctree.findall(nodes.Element) for node_id in node.get("ids", [])}
+    for name, node_id in targets.items():
+        slugs.setdefault(name, (0, node_id, ""))
 
 
 def cite_from_bibliography(app, doctree, docname):
@@ -66,6 +80,7 @@ def fix_page_context(app, pagename, templatename, context, doctree):
 def setup(app):
     app.setup_extension("myst_nb")  # its own eval role, which needs an inline kernel, is replaced
     app.add_role("eval", GluedRole(), override=True)
+    app.connect("doctree-read", offer_labels_as_fragments)
     app.connect("doctree-resolved", cite_from_bibliography)
     # Late, after every extension has added its scripts to the page.
     app.connect("html-page-context", fix_page_context, priority=1000)

@@ -91,3 +91,33 @@ def test_a_citation_link_leads_to_its_entry_on_the_bibliography_page_and_other_l
     bibliography = (tmp_path / "out" / "bibliography.html").read_text()
     assert 'id="cite-drori2014performance"' in bibliography
     assert "WARNING" not in warnings, warnings
+
+
+def test_a_link_to_a_label_of_another_page_leads_to_it_and_a_missing_label_is_still_reported(tmp_path):
+    """[text](other.ipynb#label) reaches an explicit label ((label)= or a directive's :label:), not only a
+    heading; [text](#label) reaches it from anywhere; an unknown fragment stays a warning."""
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(f"import sys\nsys.path.insert(0, {str(ROOT / '_ext')!r})\n"
+                                 "extensions = ['myst_nb', 'sphinx_proof', 'book_fixes']\nnb_execution_mode = 'off'\n"
+                                 "myst_enable_extensions = ['colon_fence']\n")
+    other = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "markdown", "id": "a", "metadata": {},
+         "source": "# Other\n\n(erratum-x)=\n:::{note}\nA box.\n:::\n\n```{prf:definition} A thing\n"
+                   ":label: thesis-definition-9\n\nIt is.\n```\n"}]}
+    (src / "other.ipynb").write_text(json.dumps(other))
+    (src / "index.md").write_text("# Index\n\n[the box](other.ipynb#erratum-x), [the definition](other.ipynb#"
+                                  "thesis-definition-9), [again](#erratum-x), [missing](other.ipynb#nowhere)\n\n"
+                                  "```{toctree}\nother\n```\n")
+    warnings = tmp_path / "warnings.txt"
+    with open(warnings, "w") as stream:
+        Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html", status=None,
+               warning=stream, freshenv=True).build()
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert page.count('href="other.html#erratum-x"') == 2 and 'href="other.html#thesis-definition-9"' in page
+    assert 'id="erratum-x"' in (tmp_path / "out" / "other.html").read_text()
+    reported = [line for line in warnings.read_text().splitlines() if "WARNING" in line
+                and "is already registered" not in line]
+    assert len(reported) == 1 and "'nowhere'" in reported[0], reported

@@ -91,3 +91,28 @@ def test_notebooks_pass_through_nbstripout_so_running_them_leaves_git_clean(tmp_
         assert json.loads((tmp_path / path.name).read_text()) == json.loads(path.read_text()), (
             f"{path.name} is not in nbstripout's form: run tools/git_filters.sh and commit it again")
     assert json.loads((tmp_path / "ran-in-lab.ipynb").read_text()) == json.loads(CHAPTERS[0].read_text())
+
+
+def _markdown(path: Path) -> str:
+    return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "markdown")
+
+
+def _labels(path: Path) -> set[str]:
+    import re
+
+    text = _markdown(path)
+    return set(re.findall(r"^\(([\w-]+)\)=", text, re.M)) | set(re.findall(r"^:label: ([\w-]+)", text, re.M))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_links_between_chapters_are_ones_jupyterlab_follows_to_labels_that_exist(path):
+    """No {ref}, {prf:ref} or {doc} role (JupyterLab leaves them as href="#"): [text](#label) to a label of
+    this chapter, [text](chapter.ipynb#label) to one of another, [text](chapter.ipynb) to a page."""
+    import re
+
+    text = _markdown(path)
+    assert not re.findall(r"\{(?:ref|prf:ref|doc|numref)\}`", text)
+    for target, label in re.findall(r"\]\(([\w.]*?)(?:#([\w-]+))?\)", text):
+        page = ROOT / "chapters" / target if target else path
+        assert page.suffix == ".ipynb" and page.exists(), f"{path.stem}: a link to {target!r}"
+        assert not label or label in _labels(page), f"{path.stem}: {target}#{label} is no label there"

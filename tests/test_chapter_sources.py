@@ -106,13 +106,15 @@ def _labels(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_links_between_chapters_are_ones_jupyterlab_follows_to_labels_that_exist(path):
-    """No {ref}, {prf:ref} or {doc} role (JupyterLab leaves them as href="#"): [text](#label) to a label of
-    this chapter, [text](chapter.ipynb#label) to one of another, [text](chapter.ipynb) to a page."""
+    """No {ref}, {prf:ref} or {doc} role (JupyterLab leaves them as href="#"): [text](chapter.ipynb#label)
+    to a label, also one of this chapter (the book resolves a bare #label of a statement nowhere), and
+    [text](chapter.ipynb) to a page."""
     import re
 
     text = _markdown(path)
     assert not re.findall(r"\{(?:ref|prf:ref|doc|numref)\}`", text)
+    assert not re.findall(r"\]\(#", text), "a bare #label: name the chapter"
     for target, label in re.findall(r"\]\(([\w.]*?)(?:#([\w-]+))?\)", text):
-        page = ROOT / "chapters" / target if target else path
+        page = ROOT / "chapters" / target
         assert page.suffix == ".ipynb" and page.exists(), f"{path.stem}: a link to {target!r}"
         assert not label or label in _labels(page), f"{path.stem}: {target}#{label} is no label there"

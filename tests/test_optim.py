@@ -227,10 +227,11 @@ def test_train_in_lockstep_measures_how_far_two_optimisers_drift_apart():
 
 
 def test_train_in_lockstep_without_targets_on_float_inputs_reports_the_first_models_drift():
-    """y = None reaches the objective as None; float inputs are used as given (not divided by 255); the
-    drift is that of the first model's parameters from the others' (here one step apart: γ|∂R|)."""
-    x = torch.linspace(0.5, 3.0, 8).reshape(4, 2)
-    first, second = nn.Linear(2, 1, bias=False), nn.Linear(2, 1, bias=False)
+    """y = None reaches the objective as None; float inputs are used as given (float64 stays float64, not
+    as_float's float32); the drift is that of the first model's parameters from the others' (here one step
+    apart: γ|∂R|)."""
+    x = torch.linspace(0.5, 3.0, 8, dtype=torch.float64).reshape(4, 2)
+    first, second = (nn.Linear(2, 1, bias=False, dtype=torch.float64) for _ in range(2))
     for model in (first, second):
         nn.init.zeros_(model.weight)
 

@@ -4,6 +4,7 @@ view rendered and responds to its slider, the thesis statements are rendered by 
 than shown as raw MyST, and the prose's glued numbers and citations read as numbers and citations.
 The copy keeps Lab's autosave away from the repository."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -77,6 +78,21 @@ def run_all(page):
     assert not tracebacks, f"cells failed in Lab: {tracebacks[:2]}"
 
 
+@contextlib.contextmanager
+def notebook_run_in_lab(lab, notebook):
+    """``notebook`` open in a fresh Lab workspace in headless Chromium, all its cells run: the page."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{lab}/lab/tree/{notebook}?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
+        run_all(page)
+        yield page
+        browser.close()
+
+
 def test_a_chapter_runs_in_lab_with_rendered_statements_and_live_widgets(lab):
     from playwright.sync_api import sync_playwright
 
@@ -111,18 +127,11 @@ def test_glued_numbers_citations_and_captions_read_in_lab(lab):
     figure's caption (cell metadata, which Lab does not show) is printed under the figure."""
     import re
 
-    from playwright.sync_api import sync_playwright
-
     from thesis_lib.book import citations
 
     source = json.loads((ROOT / "chapters" / PROSE_CHAPTER).read_text())
     prose = "".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "markdown")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{lab}/lab/tree/{PROSE_CHAPTER}?reset&token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
-        run_all(page)
+    with notebook_run_in_lab(lab, PROSE_CHAPTER) as page:
         numbers = page.locator(".jp-MarkdownCell .widget-html-content")
         page.wait_for_function("""n => [...document.querySelectorAll('.jp-MarkdownCell .widget-html-content')]
             .filter(e => /^-?\\d[\\d,]*(\\.\\d+)?%?$/.test(e.textContent.trim())).length === n""",
@@ -140,22 +149,15 @@ def test_glued_numbers_citations_and_captions_read_in_lab(lab):
         for caption in captions:
             plain = re.split(r"[$`*]", caption)[0].strip()  # the words before any maths or code
             assert f"Figure. {plain}" in outputs, f"the caption '{plain}…' is missing in Lab"
-        browser.close()
 
 
 def test_lab_shows_one_explorer_and_an_in_page_sliders_takes_the_arrow_keys(lab):
     """In Lab the book's in-page copy gives way to a note (the widget is the explorer there). Shown anyway,
     its focused slider moves with ArrowRight and redraws, and the notebook keeps its active cell."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{lab}/lab/tree/{EXPLORER_CHECK}?reset&token={TOKEN}")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached", timeout=60_000)
-        run_all(page)
+    with notebook_run_in_lab(lab, EXPLORER_CHECK) as page:
         assert page.locator("#lab-note").count() == 0
-        assert page.locator(".jp-OutputArea-output", has_text="The explorer is the widget of the next cell").count() == 1
+        note = page.locator(".jp-OutputArea-output", has_text="The explorer is the widget of the next cell")
+        assert note.count() == 1
         slider = page.locator("#lab-explorer input[type=range]").first
         slider.wait_for(timeout=60_000)
         slider.focus()
@@ -168,4 +170,3 @@ def test_lab_shows_one_explorer_and_an_in_page_sliders_takes_the_arrow_keys(lab)
         assert after > before, f"ArrowRight left the slider at {after} (was {before})"
         assert page.evaluate("() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
                              ".findIndex(c => c.classList.contains('jp-mod-active'))") == active
-        browser.close()

@@ -128,6 +128,7 @@ def test_glued_numbers_citations_and_captions_read_in_lab(lab):
     import re
 
     from thesis_lib.book import citations
+    from thesis_lib.book.prose import caption
 
     source = json.loads((ROOT / "chapters" / PROSE_CHAPTER).read_text())
     prose = "".join("".join(c["source"]) for c in source["cells"] if c["cell_type"] == "markdown")
@@ -143,8 +144,7 @@ def test_glued_numbers_citations_and_captions_read_in_lab(lab):
         assert "glued(" not in rendered and "{cite" not in rendered
         link = page.locator(f".jp-MarkdownCell a[href='{citations.address('kingma2013auto')}']").first
         assert link.text_content().strip() == f"[{citations.label('kingma2013auto')}]"
-        captions = [c["metadata"]["mystnb"]["figure"]["caption"] for c in source["cells"]
-                    if c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption")]
+        captions = [caption(c) for c in source["cells"] if caption(c)]
         outputs = " ".join(page.locator(".jp-OutputArea-output").all_text_contents())
         for caption in captions:
             plain = re.split(r"[$`*]", caption)[0].strip()  # the words before any maths or code

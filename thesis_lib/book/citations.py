@@ -49,11 +49,10 @@ def address(key: str) -> str:
     """Where the work is: its DOI's resolver address, else its ``url`` field (parentheses %-encoded, so
     that the address ends a markdown link where it ends)."""
     fields = entries()[key].fields
-    if "doi" in fields:
-        return f"https://doi.org/{fields['doi']}".replace("(", "%28").replace(")", "%29")
-    if "url" in fields:
-        return fields["url"].replace("(", "%28").replace(")", "%29")
-    raise ValueError(f"key={key!r} has neither a doi nor a url in {BIBFILE.name}; a citation needs one")
+    if "doi" not in fields and "url" not in fields:
+        raise ValueError(f"key={key!r} has neither a doi nor a url in {BIBFILE.name}; a citation needs one")
+    where = f"https://doi.org/{fields['doi']}" if "doi" in fields else fields["url"]
+    return where.replace("(", "%28").replace(")", "%29")
 
 
 def markdown(key: str) -> str:
@@ -61,11 +60,12 @@ def markdown(key: str) -> str:
     return f"[\\[{label(key)}\\]]({address(key)})"
 
 
+@functools.cache
+def _keys_by_link() -> dict[tuple[str, str], str]:
+    return {(label(key), address(key)): key for key, entry in entries().items()
+            if "doi" in entry.fields or "url" in entry.fields}
+
+
 def cited_key(text: str, uri: str) -> str | None:
     """The key a citation link with this label and address cites, or None if it cites none."""
-    return next((key for key in entries() if _has_address(key) and address(key) == uri and label(key) == text),
-                None)
-
-
-def _has_address(key: str) -> bool:
-    return "doi" in entries()[key].fields or "url" in entries()[key].fields
+    return _keys_by_link().get((text, uri))

@@ -10,6 +10,7 @@ nothing, so the book shows each caption once, as the figure's.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -17,12 +18,18 @@ from pathlib import Path
 from IPython import get_ipython
 from IPython.display import Markdown, display
 
+from .prose import caption
+
 
 def captions(notebook: Path) -> dict[str, str]:
-    """``cell id -> figure caption`` of the notebook file."""
-    cells = json.loads(Path(notebook).read_text())["cells"]
-    return {cell["id"]: cell["metadata"]["mystnb"]["figure"]["caption"] for cell in cells
-            if "id" in cell and cell.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("caption")}
+    """``cell id -> figure caption`` of the notebook file (read again only once the file has changed)."""
+    return _captions(Path(notebook), Path(notebook).stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _captions(notebook: Path, modified: int) -> dict[str, str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return {cell["id"]: caption(cell) for cell in cells if "id" in cell and caption(cell)}
 
 
 def caption_text(caption: str) -> str:

@@ -1,5 +1,6 @@
 """thesis_lib.experiments.datasets: each registered dataset against load_mnist's splits and compose_mnist with the
-sizes, canvas and seeds its docstrings state (20,000 training and 10,000 test canvases of 48×48, seeds 0 and 1)."""
+digits, sizes and seeds its docstrings state (generators: 20,000 canvases of the first 40,000 training digits,
+seed 0; reader: 120,000 of the last 20,000, seed 2; test: 10,000 of the test digits, seed 1)."""
 
 import torch
 
@@ -25,8 +26,10 @@ def test_labelled_composed_mnist_has_the_canvases_of_composed_mnist_and_two_labe
 
 def test_the_registry_names_each_dataset():
     assert DATASETS == {"mnist": datasets.mnist, "labelled-mnist": datasets.labelled_mnist,
+                        "generator-digits": datasets.generator_digits,
                         "composed-mnist": datasets.composed_mnist,
-                        "labelled-composed-mnist": datasets.labelled_composed_mnist}
+                        "labelled-composed-mnist": datasets.labelled_composed_mnist,
+                        "reader-canvases": datasets.reader_canvases}
 
 
 def test_mnist_is_the_training_split_then_the_test_split_with_or_without_labels():
@@ -38,13 +41,25 @@ def test_mnist_is_the_training_split_then_the_test_split_with_or_without_labels(
     assert labelled[1].dtype == torch.int64 and labelled[0].dtype == torch.uint8
 
 
-def test_composed_mnist_is_composed_from_the_training_digits_with_seed_0_and_the_test_digits_with_seed_1():
+def test_composed_mnist_is_composed_from_the_generators_digits_with_seed_0_and_the_test_digits_with_seed_1():
     train_x, train_y, test_x, test_y = datasets.labelled_composed_mnist()
-    assert datasets.COMPOSED_CANVAS == (48, 48)
-    assert (datasets.COMPOSED_TRAIN, datasets.COMPOSED_TEST) == (20_000, 10_000)
+    assert (datasets.COMPOSED_TRAIN, datasets.COMPOSED_TEST, datasets.GENERATOR_DIGITS) == (20_000, 10_000, 40_000)
     test = load_mnist("test")
-    expected = compose_mnist(test.images, test.labels, 10_000, digits=2, canvas=(48, 48), seed=1)
+    expected = compose_mnist(test.images, test.labels, 10_000, seed=1)
     assert torch.equal(test_x, expected.images) and torch.equal(test_y, expected.labels)
     train = load_mnist("train")
-    expected = compose_mnist(train.images, train.labels, 20_000, digits=2, canvas=(48, 48), seed=0)
+    expected = compose_mnist(train.images[:40_000], train.labels[:40_000], 20_000, seed=0)
     assert torch.equal(train_x, expected.images) and torch.equal(train_y, expected.labels)
+
+
+def test_the_readers_canvases_use_only_the_digits_no_generator_sees():
+    train_x, train_y, test_x, test_y = datasets.reader_canvases()
+    generators = datasets.labelled_composed_mnist()
+    assert test_x is generators[2] and test_y is generators[3]
+    train = load_mnist("train")
+    expected = compose_mnist(train.images[40_000:], train.labels[40_000:], 120_000, seed=2)
+    assert train_x.shape == (120_000, 48, 48) and datasets.READER_CANVASES == 120_000
+    assert torch.equal(train_x[:1000], expected.images[:1000]) and torch.equal(train_y, expected.labels)
+    digits, labels, test_digits, test_labels = datasets.generator_digits()
+    assert torch.equal(digits, train.images[:40_000]) and torch.equal(labels[:, 0], train.labels[:40_000])
+    assert labels.shape == (40_000, 1) and test_labels.shape == (10_000, 1) and test_digits.shape == (10_000, 28, 28)

@@ -55,44 +55,90 @@ def load_mnist(split: str = "train", root: str | os.PathLike | None = None) -> M
     return _load(data_root(root).resolve(), split)
 
 
+#: the canvas of composed MNIST, (rows, columns)
+CANVAS = (48, 48)
+
+#: the first and last column at which each slot's 28×28 digit field may start (left slot, right slot)
+SLOT_COLUMNS = ((0, 4), (16, 20))
+
+#: the first and last row at which a digit field may start (the whole height of the canvas)
+SLOT_ROWS = (0, CANVAS[0] - 28)
+
+
 @dataclasses.dataclass(frozen=True)
 class ComposedMNIST:
-    """Composed MNIST: ``images`` uint8 [n, H, W]; ``labels`` [n, k] and ``positions`` [n, k, 2]
-    (top-left row, column) of the k digits placed on each canvas."""
+    """Composed MNIST: ``images`` [n, 48, 48] (the digits' dtype); ``labels`` [n, 2] (left slot, right
+    slot) and ``positions`` [n, 2, 2] (top-left row, column of each digit's 28×28 field)."""
 
     images: torch.Tensor
     labels: torch.Tensor
     positions: torch.Tensor
 
 
-def compose_mnist(images: torch.Tensor, labels: torch.Tensor, n: int, *, digits: int = 2,
-                  canvas: tuple[int, int] = (48, 48), seed: int = 0) -> ComposedMNIST:
-    """Place ``digits`` random MNIST digits at random positions on an H×W canvas, ``n`` times.
+def place_at(digits: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """Put pairs of 28×28 digits [n, 2, 28, 28] (uint8 or floats) on 48×48 canvases with their fields'
+    top-left corners at ``positions`` [n, 2, 2] (row, column); strokes that meet are combined by the
+    pixel-wise maximum. Returns the canvases [n, 48, 48]."""
+    if digits.ndim != 4 or tuple(digits.shape[1:]) != (2, 28, 28):
+        raise ValueError(f"digits.shape={tuple(digits.shape)} is not allowed; give pairs of digits [n, 2, 28, 28]")
+    n = len(digits)
+    out = torch.zeros(n, *CANVAS, dtype=digits.dtype)
+    batch = torch.arange(n)[:, None, None]
+    offsets = torch.arange(28)
+    for j in range(2):
+        r = (positions[:, j, 0, None] + offsets)[:, :, None]
+        c = (positions[:, j, 1, None] + offsets)[:, None, :]
+        out[batch, r, c] = torch.maximum(out[batch, r, c], digits[:, j])
+    return out
 
-    Overlapping strokes are combined by the pixel-wise maximum. The same seed gives the same
-    images on every machine (a CPU generator draws the choices).
-    """
-    if images.ndim != 3 or images.dtype != torch.uint8:
-        raise ValueError(f"images must be a uint8 tensor [N, h, w], got {images.dtype} {tuple(images.shape)}")
+
+def place_in_slots(digits: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Put pairs of 28×28 digits [n, 2, 28, 28] on 48×48 canvases (:func:`place_at`), the first in the left
+    slot and the second in the right: each field starts at a random row of :data:`SLOT_ROWS` and a
+    random column of its slot's :data:`SLOT_COLUMNS` (jitter). MNIST's ink lies in the central 20×20 of
+    each field, so the two digits' ink shares at most 8 columns. Returns the canvases [n, 48, 48] and
+    the positions [n, 2, 2]."""
+    if digits.ndim != 4 or tuple(digits.shape[1:]) != (2, 28, 28):
+        raise ValueError(f"digits.shape={tuple(digits.shape)} is not allowed; give pairs of digits [n, 2, 28, 28]")
+    n = len(digits)
+    rows = torch.randint(SLOT_ROWS[0], SLOT_ROWS[1] + 1, (n, 2), generator=generator)
+    cols = torch.stack([torch.randint(low, high + 1, (n,), generator=generator) for low, high in SLOT_COLUMNS], 1)
+    positions = torch.stack([rows, cols], dim=-1)
+    return place_at(digits, positions), positions
+
+
+def draw_of_each_label(labels: torch.Tensor, wanted: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """For each entry of ``wanted`` (digits 0–9, any shape) the index of a random image whose label it is."""
+    order = labels.argsort(stable=True)
+    counts = torch.bincount(labels, minlength=10)
+    if len(wanted) and (wanted.min() < 0 or wanted.max() > 9):
+        raise ValueError(f"wanted must hold digits 0..9, got values from {wanted.min()} to {wanted.max()}")
+    if (counts[wanted] == 0).any():
+        raise ValueError(f"wanted asks for a digit with no image among the labels (counts {counts.tolist()})")
+    starts = torch.cumsum(counts, 0) - counts
+    u = torch.rand(wanted.shape, generator=generator, dtype=torch.float64)
+    return order[starts[wanted] + (u * counts[wanted]).long()]
+
+
+def compose_mnist(images: torch.Tensor, labels: torch.Tensor, n: int, *, seed: int = 0,
+                  requests: torch.Tensor | None = None) -> ComposedMNIST:
+    """``n`` canvases of two MNIST digits, one in each slot (:func:`place_in_slots`): random digits, or
+    with ``requests`` [n, 2] (left, right) a random image of each digit asked for. The same seed gives
+    the same canvases on every machine (a CPU generator draws every choice)."""
+    if images.ndim != 3 or tuple(images.shape[1:]) != (28, 28):
+        raise ValueError(f"images must be MNIST digits [N, 28, 28], got {images.dtype} {tuple(images.shape)}")
     if len(labels) != len(images):
         raise ValueError(f"labels has {len(labels)} entries but images has {len(images)}")
     positive_int("n", n)
-    positive_int("digits", digits)
-    h, w = images.shape[1:]
-    H, W = canvas
-    if H < h or W < w:
-        raise ValueError(f"canvas={canvas!r} is not allowed; it must be at least the digit size ({h}, {w})")
+    if requests is not None and tuple(requests.shape) != (n, 2):
+        raise ValueError(f"requests.shape={tuple(requests.shape)} is not allowed; give [n, 2] = [{n}, 2] digits")
     gen = torch.Generator().manual_seed(seed)
-    picks = torch.randint(len(images), (n, digits), generator=gen)
-    rows = torch.randint(H - h + 1, (n, digits), generator=gen)
-    cols = torch.randint(W - w + 1, (n, digits), generator=gen)
-    out = torch.zeros(n, H, W, dtype=torch.uint8)
-    batch = torch.arange(n)[:, None, None]
-    for j in range(digits):
-        r = (rows[:, j, None] + torch.arange(h))[:, :, None]
-        c = (cols[:, j, None] + torch.arange(w))[:, None, :]
-        out[batch, r, c] = torch.maximum(out[batch, r, c], images[picks[:, j]])
-    return ComposedMNIST(out, labels[picks], torch.stack([rows, cols], dim=-1))
+    if requests is None:
+        picks = torch.randint(len(images), (n, 2), generator=gen)
+    else:
+        picks = draw_of_each_label(labels, requests, gen)
+    canvases, positions = place_in_slots(images[picks], gen)
+    return ComposedMNIST(canvases, labels[picks], positions)
 
 
 def main() -> None:

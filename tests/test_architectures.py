@@ -9,8 +9,10 @@ import torch.nn.functional as F
 from thesis_lib.autoencoders import Autoencoder
 from thesis_lib.conditional_vae import ConditionalVAE
 from thesis_lib.conv_layers import ConvAutoencoder, DigitClassifier
+from thesis_lib.conv_vae import ConvVAE
 from thesis_lib.experiments import architectures
 from thesis_lib.networks import DeepNetwork
+from thesis_lib.slot_reader import SlotReader
 from thesis_lib.vae import VAE
 
 CLASSIFIER = {"kind": "dense", "widths": [784, 16, 10], "activation": "relu", "output_activation": "identity"}
@@ -63,6 +65,13 @@ def test_the_convolutional_and_the_conditional_kinds_build_their_classes():
     assert isinstance(cvae, ConditionalVAE) and cvae.latent == 4
     assert cvae.encoder.widths == (794, 32, 8) and cvae.decoder.widths == (14, 32, 784)
     assert cvae.encoder.activations[0] == "tanh"
+    reader = architectures.build({"kind": "slot-reader", "channels": [4, 6], "features": 12})
+    vae = architectures.build({"kind": "conv-vae", "latent": 3, "channels": [2, 4, 6], "conditional": False})
+    assert isinstance(reader, SlotReader) and [m.kernel.shape[0] for m in reader.modules()
+                                               if hasattr(m, "kernel")] == [4, 6]
+    assert reader.body[-1].width == 12 and reader(torch.rand(2, 48, 48)).shape == (2, 2, 10)
+    assert isinstance(vae, ConvVAE) and vae.latent == 3 and not vae.conditional
+    assert [m.kernel.shape[0] for m in vae.down] == [2, 4, 6]
 
 
 def test_a_vae_spec_builds_its_vae_and_a_random_output_bias_is_the_default():
@@ -114,8 +123,8 @@ def test_bad_architecture_specs_are_refused_with_the_allowed_values():
 
 def test_each_refusal_names_the_kinds_the_activations_or_the_fields_in_full():
     with pytest.raises(ValueError, match=r"^architecture kind=None is not allowed; choose one of 'dense', "
-                                         r"'mirrored-autoencoder', 'conv-autoencoder', 'conv-classifier', 'vae', "
-                                         r"'conditional-vae'$"):
+                                         r"'mirrored-autoencoder', 'conv-autoencoder', 'conv-classifier', "
+                                         r"'slot-reader', 'conv-vae', 'vae', 'conditional-vae'$"):
         architectures.build({"widths": [784, 10]})
     with pytest.raises(ValueError, match=r"^activation='gelu' is not allowed in an architecture spec; choose one of "
                                          r"'relu', 'leaky_relu', 'sigmoid', 'identity', 'tanh'$"):

@@ -308,3 +308,38 @@ def test_static_explorers_decode_like_torch_from_file_with_the_network_blocked(b
             assert difference <= 1e-4, f"{element}, slider {index}: the page and torch differ by {difference:.2e}"
     assert not errors, f"JavaScript errors on {page_name}: {errors[:5]}"
     page.close()
+
+
+def test_the_on_demand_explorer_composes_like_torch_from_file_with_the_network_blocked(browser):
+    """Chapter 3.3's explorer, opened from file:// with every other request refused: pick two digits,
+    drag the style slider, and compare the canvas the page composed with torch's canvas of the same
+    digits and code from the committed single-digit VAE."""
+    import torch
+
+    from thesis_lib.book.static_explorers import dense_layers, weights_md5
+    from thesis_lib.experiments.experiment import registered
+    from thesis_lib.on_demand import request_canvas
+
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file://")
+               else route.abort())
+    page.goto((HTML / "chapters/3_3_new_data_on_demand.html").as_uri(), wait_until="load")
+    root = page.locator("#explorer-on-demand")
+    model, _ = registered()[root.get_attribute("data-experiment")].trained()
+    assert root.get_attribute("data-weights-md5") == weights_md5(dense_layers(model.decoder, "sigmoid"))
+    for left, right, fraction in ((0, 9, 0.85), (4, 4, 0.2)):
+        root.locator("select").nth(0).select_option(str(left))
+        root.locator("select").nth(1).select_option(str(right))
+        slider = root.locator("input[type=range]")
+        slider.scroll_into_view_if_needed()
+        box = slider.bounding_box()
+        page.mouse.click(box["x"] + fraction * box["width"], box["y"] + box["height"] / 2)
+        state = page.evaluate("() => window.thesisExplorers['explorer-on-demand']")
+        assert state["digits"] == [left, right]
+        expected = request_canvas(model.cpu(), left, right, torch.tensor(state["z"], dtype=torch.float32))
+        difference = (torch.tensor(state["image"]).reshape(48, 48) - expected.double()).abs().max()
+        assert difference <= 1e-4, f"{left} {right}: the page and torch differ by {difference:.2e}"
+    assert not errors, f"JavaScript errors: {errors[:5]}"
+    page.close()

@@ -13,7 +13,11 @@ from thesis_lib.infra.checkpoints import committed_path, load_checkpoint, weight
 from thesis_lib.infra.paths import COMMITTED_DIR
 
 MANIFESTS = pages.manifests()
-MIGRATION = json.loads((COMMITTED_DIR / "migrations" / "spec-v1.json").read_text())["checkpoints"]
+SLOTS = json.loads((COMMITTED_DIR / "migrations" / "composed-slots.json").read_text())
+#: the spec-v1 record of each checkpoint that later migrations neither removed nor retrained
+MIGRATION = {name: record for name, record in
+             json.loads((COMMITTED_DIR / "migrations" / "spec-v1.json").read_text())["checkpoints"].items()
+             if name not in SLOTS["removed"] and name not in SLOTS["retrained"]}
 
 
 def trained_config(experiment, manifest):
@@ -30,6 +34,14 @@ def test_every_committed_checkpoint_has_a_manifest_and_an_experiment():
     assert names == {m["name"] for m in MANIFESTS}
     assert set(MIGRATION) <= names, "a checkpoint recorded by the spec-v1 migration is missing"
     assert names <= set(registered())
+
+
+def test_the_composed_slots_migration_removed_and_retrained_what_it_says():
+    names = {p.stem for p in COMMITTED_DIR.glob("*.pt")}
+    assert not set(SLOTS["removed"]) & (names | set(registered())), "a removed checkpoint or experiment is back"
+    for name, record in SLOTS["retrained"].items():
+        manifest = json.loads(committed_path(name, ".json").read_text())
+        assert manifest["key"] == record["key"] != record["key_before"], name
 
 
 @pytest.mark.parametrize("manifest", MANIFESTS, ids=[m["name"] for m in MANIFESTS])

@@ -118,7 +118,8 @@ def test_bad_experiment_fields_are_refused_with_the_allowed_values():
         Experiment("x", CLASSIFIER, "cross-entropy", "mnist",
                    lambda budget: TrainConfig(epochs=1, batch_size=100, lr=1e-3, kl_warmup_epochs=2))
     with pytest.raises(ValueError, match="objective='negative-iwae-bound-k5' has no KL term to warm up; "
-                                         "a warm-up is allowed with 'negative-elbo', 'beta-negative-elbo'$"):
+                                         "a warm-up is allowed with 'negative-elbo', 'beta-negative-elbo', "
+                                         "'canvas-negative-elbo'$"):
         Experiment("x", CLASSIFIER, "negative-iwae-bound-k5", "mnist",
                    lambda budget: TrainConfig(epochs=1, batch_size=100, lr=1e-3, kl_warmup_epochs=2))
 
@@ -143,6 +144,12 @@ def test_every_registered_spec_builds_the_model_it_describes():
         elif arch["kind"] == "conv-classifier":
             assert model.head.in_features == arch["features"] and model.head.width == 10
             assert [m.kernel.shape[0] for m in model.modules() if hasattr(m, "kernel")] == arch["channels"]
+        elif arch["kind"] == "slot-reader":
+            assert [m.kernel.shape[0] for m in model.modules() if hasattr(m, "kernel")] == arch["channels"]
+            assert model.body[-1].width == arch["features"]
+        elif arch["kind"] == "conv-vae":
+            assert [m.kernel.shape[0] for m in model.down] == arch["channels"]
+            assert (model.latent, model.conditional) == (arch["latent"], arch["conditional"])
         else:
             assert model.bottleneck == arch["bottleneck"]
 

@@ -55,4 +55,4 @@ def test_the_relu_autoencoders_have_identity_bottleneck_and_output():
         model = exp.build()
         depth = len(model.activations) // 2
         assert model.activations == ("relu",) * (depth - 1) + ("identity",) + ("relu",) * (depth - 1) + ("identity",)
-    assert ae.COMPOSED.build().widths == (2304, 512, 128, 32, 128, 512, 2304)
+    assert ae.COMPOSED.build().widths == (2304, 64, 32, 64, 2304)

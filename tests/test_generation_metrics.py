@@ -16,10 +16,8 @@ from thesis_lib.generation_metrics import (
     feature_frechet_distance,
     frechet_distance,
     gaussian_fit,
-    ink_centres,
     label_entropy,
     read,
-    read_slots,
     score,
 )
 
@@ -117,63 +115,3 @@ def test_the_judge_reads_probabilities_and_features_and_uses_chapter_1_3s_layers
     assert scores.label_entropy == pytest.approx(scipy.stats.entropy(counts))
     assert scores.label_entropy_share == pytest.approx(scipy.stats.entropy(counts) / math.log(10))
     assert scores.confident_share == pytest.approx((probabilities.max(-1) >= 0.9).mean())
-
-
-class CentreJudge(torch.nn.Module):
-    """A stand-in judge whose confidence grows with the ink in the central 8×8 of its window."""
-
-    def features(self, x):
-        centre = x.reshape(len(x), 28, 28)[:, 10:18, 10:18].sum((1, 2))
-        return torch.stack([centre, torch.zeros_like(centre)], -1)
-
-    def head(self, f):
-        return torch.cat([f[:, :1] / 16, torch.zeros(len(f), 9)], -1)
-
-    def parameters(self):
-        return iter([torch.zeros(1)])
-
-
-def test_k_means_starts_five_pixels_either_side_of_the_centre_of_ink_on_its_principal_axis():
-    """iterations=0 gives the start: the ink-weighted mean ± 5 along the top eigenvector of the ink-weighted
-    covariance (NumPy's np.cov with aweights), slots evenly spaced in between; each canvas on its own."""
-    gen = torch.Generator().manual_seed(3)
-    canvases = torch.rand(2, 30, 40, generator=gen) ** 4
-    canvases[1, :, :20] = 0
-    rows, cols = np.meshgrid(np.arange(30), np.arange(40), indexing="ij")
-    points = np.stack([rows.ravel(), cols.ravel()])
-    for slots in (2, 3):
-        start = ink_centres(canvases, slots, iterations=0)
-        for canvas, centres in zip(canvases, start):
-            weights = canvas.double().numpy().ravel() + 1e-12
-            mean = points @ weights / weights.sum()
-            axis = np.linalg.eigh(np.cov(points, aweights=weights, bias=True))[1][:, -1]
-            expected = mean + np.linspace(-5, 5, slots)[:, None] * axis
-            if not np.allclose(centres.numpy(), expected):  # the eigenvector's sign is arbitrary
-                expected = expected[::-1]
-            np.testing.assert_allclose(centres.numpy(), expected, rtol=1e-9, atol=1e-9)
-
-
-def test_an_empty_canvas_splits_into_its_two_halves_and_every_slot_gets_a_centre():
-    centres = ink_centres(torch.zeros(1, 28, 56))[0]
-    centres = centres[centres[:, 1].argsort()]
-    torch.testing.assert_close(centres, torch.tensor([[13.5, 13.5], [13.5, 41.5]], dtype=torch.float64))
-    assert ink_centres(torch.ones(1, 1, 1), slots=2).shape == (1, 2, 2)  # a slot no pixel is nearest to
-
-
-def test_slots_are_the_windows_centred_on_each_cluster_of_ink():
-    canvases = torch.zeros(3, 48, 48)
-    canvases[:, 4:11, 6:13] = 1.0  # centre of mass (7, 9)
-    canvases[:, 34:41, 30:37] = 0.5  # centre of mass (37, 33)
-    canvases[2] = canvases[2].flip(1)
-    centres = ink_centres(canvases)
-    centres = centres.gather(1, centres[..., :1].argsort(1).expand(-1, -1, 2))  # by row
-    expected = torch.tensor([[7.0, 9.0], [37.0, 33.0]], dtype=torch.float64)
-    torch.testing.assert_close(centres[0], expected)
-    torch.testing.assert_close(centres[1], expected)
-    torch.testing.assert_close(centres[2], torch.tensor([[7.0, 38.0], [37.0, 14.0]], dtype=torch.float64))
-    slots = read_slots(CentreJudge(), canvases, batch_size=2)
-    assert slots.reading.probabilities.shape == (6, 10) and slots.labels().shape == (3, 2)
-    # each window is centred on its square, so the judge's central 8×8 holds the whole square
-    assert sorted(slots.reading.features[:2, 0].tolist()) == pytest.approx([24.5, 49.0])
-    with pytest.raises(ValueError, match=r"canvases.shape=\(2, 20, 48\) is not allowed"):
-        read_slots(CentreJudge(), torch.zeros(2, 20, 48))

@@ -50,15 +50,15 @@ def test_the_compositional_baseline_puts_each_asked_digit_in_its_slot():
         assert 0 <= r_left - (4 + 2 * a) <= 20 and 0 <= r_right - (4 + 2 * b) <= 20
 
 
-def test_meet_gives_each_request_a_draw_read_as_asked_and_uses_each_draw_once():
+def test_meet_gives_each_request_a_draw_read_as_asked_uses_each_draw_once_and_says_which_it_met():
     labels = torch.tensor([[3, 7], [1, 1], [3, 7], [0, 2], [3, 7]])
     canvases = torch.arange(5.0)[:, None, None].expand(5, 48, 48)  # canvas i is filled with i
     filtered = on_demand.Filtered(canvases, labels, draws=50, accepted=torch.zeros(10, 10))
-    met = filtered.meet(torch.tensor([[3, 7], [0, 2], [3, 7], [3, 7]]))
-    used = met[:, 0, 0].long().tolist()
-    assert sorted(used[i] for i in (0, 2, 3)) == [0, 2, 4] and used[1] == 3
-    with pytest.raises(ValueError, match=r"too few accepted draws for requests \[\(1, 1\)\]"):
-        filtered.meet(torch.tensor([[1, 1], [1, 1]]))
+    requests = torch.tensor([[3, 7], [0, 2], [5, 5], [3, 7], [0, 2], [3, 7], [3, 7]])
+    met_canvases, met = filtered.meet(requests)
+    assert met.tolist() == [True, True, False, True, False, True, False]  # one (0, 2), three (3, 7), no (5, 5)
+    used = met_canvases[:, 0, 0].long().tolist()
+    assert used == [0, 3, 2, 4]  # the (3, 7) draws in order, the (0, 2) draw once
 
 
 def test_the_filter_keeps_the_confident_draws_labelled_as_read_and_counts_every_accepted_one():
@@ -97,6 +97,8 @@ def test_request_scores_read_as_asked_and_the_nearest_training_canvas_by_brute_f
     nearest = np.sqrt(((q[:, None] - t[None]) ** 2).sum(-1)).min(1)
     assert scores.nearest_training_distance == pytest.approx(float(np.median(nearest)), rel=1e-4)
     assert scores.frechet_distance > 0 and scores.n == 13
+    as_bytes = on_demand.score_requests(reader, training[:13], requests, real, training)
+    assert as_bytes.nearest_training_distance < 0.05  # uint8 canvases as pixels / 255 (cdist rounds 0 up)
     with pytest.raises(ValueError, match="canvases has 13 rows but requests has 12"):
         on_demand.score_requests(reader, canvases, requests[:12], real, training)
 

@@ -93,3 +93,24 @@ def test_under_a_jupyter_server_the_copy_gives_way_to_a_note_and_still_checks_it
     with pytest.raises(ValueError, match="need as many directions"):
         se.explorer("g", se.dense_layers(net), base=[0.0] * 3, directions=[[1.0, 0, 0]], sliders=[], title="",
                     experiment="test")
+
+
+def test_the_on_demand_explorer_composes_what_torch_composes_for_the_digits_and_style_asked(page, tmp_path):
+    from thesis_lib.conditional_vae import ConditionalVAE
+    from thesis_lib.on_demand import CENTRED, request_canvas
+
+    torch.manual_seed(5)
+    model = ConditionalVAE((784, 32), latent=2)
+    direction = torch.tensor([0.7, -0.4])
+    explorer = se.on_demand_explorer("demand", model.decoder, "test", direction.tolist(), CENTRED)
+    assert open_explorers(page, tmp_path, [explorer]) == []
+    page.select_option("#demand select >> nth=0", "0")
+    page.select_option("#demand select >> nth=1", "9")
+    box = page.locator("#demand input[type=range]").bounding_box()
+    page.mouse.click(box["x"] + 0.8 * box["width"], box["y"] + box["height"] / 2)
+    state = page.evaluate("() => window.thesisExplorers['demand']")
+    assert state["digits"] == [0, 9] and state["t"] > 0.5
+    expected = request_canvas(model, 0, 9, state["t"] * direction)
+    assert (torch.tensor(state["image"]).reshape(48, 48) - expected.double()).abs().max() <= 1e-4
+    with pytest.raises(ValueError, match="must map a code of 3 .* to 784 pixels; it maps 12 to 784"):
+        se.on_demand_explorer("d", model.decoder, "test", [0.0, 0.0, 0.0], CENTRED)

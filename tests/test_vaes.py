@@ -17,7 +17,7 @@ from thesis_lib.vae import VAE, beta_negative_elbo
 
 def test_every_experiment_is_registered_for_make_reproduce():
     names = [e.name for e in vx.EXPERIMENTS]
-    assert len(names) == len(set(names)) == 13
+    assert len(names) == len(set(names)) == 11
     assert set(names) <= set(registered())
 
 
@@ -51,16 +51,15 @@ def test_the_recipe_models_differ_from_the_likelihood_model_only_where_they_say(
 
 
 def test_models_are_the_stated_architectures():
-    two_d, nll, composed = vx.TWO_D.build(), vx.LIKELIHOOD.build(), vx.COMPOSED.build()
+    two_d, nll = vx.TWO_D.build(), vx.LIKELIHOOD.build()
     assert two_d.encoder.widths == (784, 512, 256, 4) and two_d.decoder.widths == (2, 256, 512, 784)
     assert nll.encoder.widths == (784, 200, 200, 100) and nll.decoder.widths == (50, 200, 200, 784)
     assert nll.encoder.activations == ("tanh", "tanh", "identity")
-    assert composed.encoder.widths == (2304, 512, 256, 64) and composed.decoder.widths[-1] == 2304
     for beta, exp in vx.BETA.items():
         model = exp.build()
         assert isinstance(model, VAE) and model.beta == beta and model.encoder.widths == (784, 400, 40)
         assert exp.objective_function is beta_negative_elbo
-    assert all(e.objective == "negative-elbo" for e in (vx.TWO_D, vx.LIKELIHOOD, vx.COMPOSED))
+    assert all(e.objective == "negative-elbo" for e in (vx.TWO_D, vx.LIKELIHOOD))
 
 
 def test_beta_models_have_distinct_cache_keys():
@@ -109,17 +108,13 @@ def test_each_vae_has_its_stated_name_data_and_objective():
         "iwae-dreg-mnist-nll": ("mnist", "negative-iwae-bound-k5-dreg"),
         **{f"vae-beta-{b}": ("mnist", "beta-negative-elbo") for b in ("0.5", "1", "2", "4")},
         "vae-gauss-mse-sum": ("mnist", "mse-sum-negative-elbo"),
-        "vae-gauss-mse-mean": ("mnist", "mse-mean-negative-elbo"),
-        "vae-composed-mnist": ("composed-mnist", "negative-elbo"),
-        "cvae-composed-mnist": ("labelled-composed-mnist", "conditional-negative-elbo")}
+        "vae-gauss-mse-mean": ("mnist", "mse-mean-negative-elbo")}
 
 
-def test_the_gaussian_pair_and_the_conditional_vae_have_the_stated_widths():
+def test_the_gaussian_pair_has_the_stated_widths():
     for exp in vx.GAUSSIAN.values():
         model = exp.build()
         assert model.encoder.widths == (784, 400, 40) and model.decoder.widths == (20, 400, 784)
-    conditional = vx.CONDITIONAL.build()
-    assert conditional.latent == 32 and conditional.decoder.widths == (42, 256, 512, 2304)  # z and 10 digit counts
 
 
 def test_the_likelihood_curve_scores_the_first_2000_test_images_with_k_1000(monkeypatch):

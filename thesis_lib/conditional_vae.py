@@ -1,8 +1,8 @@
-"""A conditional VAE (Sohn et al. 2015) for composed MNIST (§3.2): new canvases with the digits a
-user asks for, the thesis's application of generating new data made controllable.
+"""A conditional VAE (Sohn et al. 2015) of images with digit labels: the compositional baseline of
+chapter 3.3 draws single digits with it (one label per image) and places them into a canvas's slots.
 
-The condition c is what a canvas should contain: the count of each digit 0–9 (two digits on a
-canvas: two ones, or one two). Encoder q(z | x, c) = N(μ, diag σ²) reads the image and c; decoder
+The condition c says which digits an image shows: the count of each digit 0–9 (one digit: its one-hot
+vector). Encoder q(z | x, c) = N(μ, diag σ²) reads the image and c; decoder
 p(x | z, c) = Π_i Ber(x_i; sigmoid(f_d(z, c)_i)) reads the code and c; prior p(z) = N(0, I).
 """
 
@@ -27,12 +27,12 @@ DIGITS = 10
 
 
 def digit_counts(labels: Tensor, *, check: bool = True) -> Tensor:
-    """The condition of canvases with digit labels [B, k]: how often each digit 0–9 occurs, float [B, 10].
-    The objective passes ``check=False`` (composed MNIST's labels are digits by construction): the range
+    """The condition of images with digit labels [B, k]: how often each digit 0–9 occurs, float [B, 10].
+    The objective passes ``check=False`` (the labels of its data are digits by construction): the range
     check reads the labels on the host, a device synchronisation in every training step."""
     if labels.ndim != 2 or labels.dtype not in (torch.int64, torch.int32, torch.uint8):
         raise ValueError(f"labels has shape {tuple(labels.shape)} and dtype {labels.dtype}; give integer "
-                         "digit labels [B, k], one row per canvas")
+                         "digit labels [B, k], one row per image")
     if check and len(labels) and (labels.min() < 0 or labels.max() >= DIGITS):
         raise ValueError(f"labels must be digits 0..9, got values from {labels.min()} to {labels.max()}")
     counts = torch.zeros(len(labels), DIGITS, device=labels.device)
@@ -72,7 +72,7 @@ def conditional_negative_elbo(model: ConditionalVAE, x: Tensor, y: Tensor) -> Te
 
 @torch.no_grad()
 def generate(model: ConditionalVAE, labels: Tensor, generator: torch.Generator | None = None) -> Tensor:
-    """One new canvas per row of digit labels [n, k]: z ~ N(0, I) decoded with c = digit_counts(labels),
+    """One new image per row of digit labels [n, k]: z ~ N(0, I) decoded with c = digit_counts(labels),
     mean images [n, d_0] on the CPU."""
     device = model_device(model)
     c = digit_counts(labels).to(device)

@@ -10,11 +10,6 @@ experiment ``judge-mnist``). For a set of generated images it gives
   and of the test images: the method of FID (Heusel et al. 2017) with an MNIST network in place
   of Inception, so its values are not comparable with published FIDs. Training against test
   images gives its floor.
-
-On composed MNIST (several digits on a larger canvas) the judge reads each digit's slot: the
-28×28 window centred on each cluster of ink (:func:`read_slots`). (The most confident windows
-are no slot finder: the judge, trained on centred digits only, is confident on many windows that
-cut through two digits.)
 """
 
 from __future__ import annotations
@@ -45,8 +40,9 @@ class JudgeReading:
 
 @torch.no_grad()
 def read(judge: nn.Module, images: Tensor, batch_size: int = 2000) -> JudgeReading:
-    """Run the judge (a module with ``features`` and ``head``) on images [n, 784] or [n, 28, 28],
-    floats in [0, 1] or uint8, ``batch_size`` at a time."""
+    """Run the judge (a module with ``features`` and ``head``; :class:`~thesis_lib.slot_reader.SlotReader`
+    too) on the images it reads ([n, 784] or [n, 28, 28] for the judge), floats in [0, 1] or uint8,
+    ``batch_size`` at a time; the softmax is over the last axis of the head's output."""
     positive_int("batch_size", batch_size)
     probabilities, features = [], []
     with seeded_evaluation(judge) as device:
@@ -55,64 +51,6 @@ def read(judge: nn.Module, images: Tensor, batch_size: int = 2000) -> JudgeReadi
             probabilities.append(torch.softmax(judge.head(f), dim=-1).cpu().double())
             features.append(f.cpu().double())
     return JudgeReading(torch.cat(probabilities), torch.cat(features))
-
-
-@dataclasses.dataclass(frozen=True)
-class SlotReading:
-    """The judge's reading of ``slots`` windows per canvas: ``reading`` holds [n·slots] rows (canvas
-    by canvas) and ``centres`` [n, slots, 2] the (row, column) each window is centred on."""
-
-    reading: JudgeReading
-    centres: Tensor
-
-    def labels(self) -> Tensor:
-        """The label read in each slot, [n, slots]."""
-        return self.reading.probabilities.argmax(-1).reshape(self.centres.shape[:2])
-
-
-def ink_centres(canvases: Tensor, slots: int = 2, iterations: int = 10) -> Tensor:
-    """The centres of mass of ``slots`` clusters of ink on each canvas [n, H, W]: k-means on the pixel
-    coordinates weighted by their grey values, started on the canvas's principal axis, [n, slots, 2]."""
-    n, H, W = canvases.shape
-    rows, cols = torch.meshgrid(torch.arange(H), torch.arange(W), indexing="ij")
-    points = torch.stack([rows.reshape(-1), cols.reshape(-1)], -1).double()
-    ink = as_float(canvases).reshape(n, -1).double() + 1e-12
-    mean = ink @ points / ink.sum(1, keepdim=True)
-    spread = points[None] - mean[:, None]
-    cov = torch.einsum("np,npi,npj->nij", ink, spread, spread) / ink.sum(1)[:, None, None]
-    axis = torch.linalg.eigh(cov)[1][..., -1]
-    centres = mean[:, None] + torch.linspace(-5, 5, slots, dtype=torch.float64)[None, :, None] * axis[:, None]
-    for _ in range(iterations):
-        nearest = torch.cdist(points[None].expand(n, -1, -1), centres).argmin(-1)
-        weight = torch.nn.functional.one_hot(nearest, slots).double() * ink[..., None]
-        centres = torch.einsum("npk,pi->nki", weight, points) / weight.sum(1)[..., None].clamp(min=1e-12)
-    return centres
-
-
-@torch.no_grad()
-def read_slots(judge: nn.Module, canvases: Tensor, slots: int = 2, batch_size: int = 500) -> SlotReading:
-    """Read ``slots`` digits on each canvas [n, H, W] (floats in [0, 1] or uint8): the judge reads the
-    28×28 window centred on each cluster of ink (:func:`ink_centres`), as MNIST centres each digit's
-    centre of mass in its 28×28 field; windows reaching over the edge see zeros there."""
-    positive_int("slots", slots)
-    if canvases.ndim != 3 or min(canvases.shape[1:]) < 28:
-        raise ValueError(f"canvases.shape={tuple(canvases.shape)} is not allowed; it must be [n, H, W] "
-                         "with H, W >= 28")
-    probabilities, features, all_centres = [], [], []
-    offsets = torch.arange(28)
-    for i in range(0, len(canvases), batch_size):
-        canvas = as_float(canvases[i:i + batch_size])
-        centres = ink_centres(canvas, slots)
-        padded = torch.nn.functional.pad(canvas, (14, 14, 14, 14))
-        top_left = centres.round().long()  # canvas row c - 14 is padded row c
-        r = (top_left[..., 0, None] + offsets)[..., :, None]
-        c = (top_left[..., 1, None] + offsets)[..., None, :]
-        windows = padded[torch.arange(len(canvas))[:, None, None, None], r, c]  # [b, slots, 28, 28]
-        reading = read(judge, windows.reshape(-1, 784))
-        probabilities.append(reading.probabilities)
-        features.append(reading.features)
-        all_centres.append(centres)
-    return SlotReading(JudgeReading(torch.cat(probabilities), torch.cat(features)), torch.cat(all_centres))
 
 
 def confident_share(probabilities: Tensor, threshold: float = CONFIDENCE) -> float:

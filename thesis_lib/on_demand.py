@@ -82,8 +82,8 @@ def request_canvas(model: conditional_vae.ConditionalVAE, left: int, right: int,
 @dataclasses.dataclass(frozen=True)
 class Filtered:
     """The draws of an unconditioned VAE that the reader accepts: ``canvases`` [m, 48, 48] and the two
-    digits read on each, ``labels`` [m, 2]; ``draws`` in all; ``accepted`` [10, 10], how many draws
-    were accepted as each ordered pair (left, right)."""
+    digits read on each, ``labels`` [m, 2] (the first ``keep`` accepted); ``draws`` in all; ``accepted``
+    [10, 10], how many draws were accepted as each ordered pair (left, right)."""
 
     canvases: Tensor
     labels: Tensor
@@ -94,22 +94,21 @@ class Filtered:
         """The share of draws accepted as each request (left, right), [10, 10]."""
         return self.accepted.double() / self.draws
 
-    def meet(self, requests: Tensor) -> Tensor:
-        """Canvases for requests [n, 2]: for each, a kept draw read as asked, each draw used once."""
+    def meet(self, requests: Tensor) -> tuple[Tensor, Tensor]:
+        """Canvases for the requests [n, 2] that the kept draws can meet, each with a draw read as asked,
+        each draw used once (requests in order, first come first served); and which requests were met,
+        bool [n]."""
         pair = self.labels[:, 0] * 10 + self.labels[:, 1]
         wanted = requests[:, 0] * 10 + requests[:, 1]
-        need = torch.bincount(wanted, minlength=100)
         have = torch.bincount(pair, minlength=100)
-        if (need > have).any():
-            short = [(int(p) // 10, int(p) % 10) for p in torch.nonzero(need > have).flatten()[:5]]
-            raise ValueError(f"too few accepted draws for requests {short} ...; filter more draws")
         order = pair.argsort(stable=True)
         starts = torch.cumsum(have, 0) - have
         rank = torch.zeros_like(wanted)
         for p in wanted.unique():
             rows = wanted == p
             rank[rows] = torch.arange(int(rows.sum()))
-        return self.canvases[order[starts[wanted] + rank]]
+        met = rank < have[wanted]
+        return self.canvases[order[(starts[wanted] + rank)[met]]], met
 
 
 @torch.no_grad()
@@ -147,12 +146,12 @@ class RequestScores:
 
 def score_requests(reader: nn.Module, canvases: Tensor, requests: Tensor, real: Tensor,
                    training: Tensor) -> RequestScores:
-    """Score canvases [n, 48, 48] made for ``requests`` [n, 2] against ``real`` canvases [m, 48, 48] with
-    the same requests and the generator's ``training`` canvases."""
+    """Score canvases [n, 48, 48] (floats in [0, 1] or uint8) made for ``requests`` [n, 2] against ``real``
+    canvases [m, 48, 48] with the same requests and the generator's ``training`` canvases."""
     if len(canvases) != len(requests):
         raise ValueError(f"canvases has {len(canvases)} rows but requests has {len(requests)}")
     reading = read_canvases(reader, canvases)
-    distance, _ = nearest_neighbours(canvases, training)
+    distance, _ = nearest_neighbours(as_float(canvases), training)
     return RequestScores(read_as_asked(reading.probabilities, requests).double().mean().item(),
                          feature_frechet_distance(reading.features, read_canvases(reader, real).features),
                          distance.median().item(), len(canvases))

@@ -226,11 +226,24 @@ def _natural_key(path: Path) -> list:
 EVALUATION_LABELS = {"test_nll_k5000": "test NLL (k = 5000, all 10,000 test images)",
                      "test_negative_elbo_k5000": "test −ELBO (the same k samples)",
                      "test_reconstruction": "of which reconstruction", "test_kl": "and KL",
-                     "test_accuracy": "test accuracy"}
+                     "test_accuracy": "test accuracy",
+                     "test_read_right": "both slots of the held-out test canvases read right",
+                     "test_left_right": "left slot", "test_right_right": "right slot",
+                     "cas_real": "CAS of 20,000 real canvases",
+                     "read_as_asked": "read as asked (1,000 requests)",
+                     "frechet_distance": "Fréchet distance to real canvases (reader features)",
+                     "nearest_training_distance": "median distance to the nearest training canvas",
+                     "requests": "requests", "seconds_per_canvas": "seconds per canvas",
+                     "cas": "CAS (20,000 canvases)", "accepted_share": "share of draws accepted",
+                     "request_acceptance_median": "median share of draws accepted as a given request",
+                     "request_acceptance_min": "the rarest request's share",
+                     "draws_per_accepted_canvas": "draws per canvas on demand",
+                     "cas_canvases": "canvases of the CAS"}
 #: the objective of each experiment's spec, in words (the results table's objectives)
 OBJECTIVE_WORDS = {"cross-entropy": "cross-entropy", "mse": "MSE per pixel",
                    "negative-elbo": "−ELBO", "beta-negative-elbo": "−ELBO with β·KL",
                    "conditional-negative-elbo": "conditional −ELBO",
+                   "canvas-negative-elbo": "−ELBO of canvases", "slot-cross-entropy": "cross-entropy of both slots",
                    "mse-sum-negative-elbo": "Gaussian −ELBO (squared error summed)",
                    "mse-mean-negative-elbo": "Gaussian −ELBO (squared error averaged)",
                    "negative-iwae-bound-k5": "−L₅ (IWAE bound)", "negative-iwae-bound-k5-dreg": "−L₅ (IWAE bound)"}

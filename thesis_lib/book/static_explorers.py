@@ -36,10 +36,8 @@ LIVE_NOTE = "*The explorer is the widget of the next cell, decoded by this kerne
 #: activations the in-page forward pass knows (those of the book's decoders)
 JS_ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 
-_SCRIPT = """
-(() => {
-  const root = document.getElementById(%(id)s);
-  const spec = JSON.parse(root.querySelector("script.explorer-spec").textContent);
+#: the decoder in JavaScript: the spec's dense layers and ``decode(input)``, their forward pass
+_DECODER = """
   const f32 = (s) => {
     const b = atob(s), u = new Uint8Array(b.length);
     for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
@@ -61,6 +59,22 @@ _SCRIPT = """
     }
     return h;
   };
+  const draw = (ctx, img, x) => {
+    for (let p = 0; p < x.length; p++) {
+      const v = Math.round(255 * Math.min(1, Math.max(0, x[p])));
+      img.data.set([v, v, v, 255], 4 * p);
+    }
+    ctx.putImageData(img, 0, 0);
+  };
+  // the arrow keys move a focused control; JupyterLab's notebook would take them to move between cells
+  const ownKeys = (controls) => controls.forEach((c) => c.addEventListener("keydown", (e) => e.stopPropagation()));
+"""
+
+_SCRIPT = """
+(() => {
+  const root = document.getElementById(%(id)s);
+  const spec = JSON.parse(root.querySelector("script.explorer-spec").textContent);
+%(decoder)s
   const sliders = [...root.querySelectorAll("input[type=range]")];
   const ctx = root.querySelector("canvas").getContext("2d");
   const img = ctx.createImageData(spec.side, spec.side);
@@ -69,17 +83,49 @@ _SCRIPT = """
     const t = sliders.map((s) => parseFloat(s.value));
     const z = spec.base.map((b, d) => t.reduce((acc, v, k) => acc + v * spec.directions[k][d], b));
     const x = decode(z);
-    for (let p = 0; p < x.length; p++) {
-      const v = Math.round(255 * Math.min(1, Math.max(0, x[p])));
-      img.data.set([v, v, v, 255], 4 * p);
-    }
-    ctx.putImageData(img, 0, 0);
+    draw(ctx, img, x);
     sliders.forEach((s, k) => { s.nextElementSibling.textContent = t[k].toFixed(2); });
     Object.assign(state, {t, z, image: Array.from(x)});
   };
   sliders.forEach((s) => s.addEventListener("input", redraw));
-  // the arrow keys move a focused slider; JupyterLab's notebook would take them to move between cells
-  sliders.forEach((s) => s.addEventListener("keydown", (e) => e.stopPropagation()));
+  ownKeys(sliders);
+  redraw();
+  (window.thesisExplorers = window.thesisExplorers || {})[%(id)s] = state;
+})();
+"""
+
+_ON_DEMAND_SCRIPT = """
+(() => {
+  const root = document.getElementById(%(id)s);
+  const spec = JSON.parse(root.querySelector("script.explorer-spec").textContent);
+%(decoder)s
+  const selects = [...root.querySelectorAll("select")];
+  const slider = root.querySelector("input[type=range]");
+  const ctx = root.querySelector("canvas").getContext("2d");
+  const img = ctx.createImageData(48, 48);
+  const state = {decode};
+  const redraw = () => {
+    const t = parseFloat(slider.value);
+    const digits = selects.map((s) => parseInt(s.value, 10));
+    const z = spec.base.map((b, d) => b + t * spec.direction[d]);
+    const canvas = new Float64Array(48 * 48);
+    digits.forEach((digit, slot) => {
+      const x = decode(z.concat(Array.from({length: 10}, (_, k) => (k === digit ? 1 : 0))));
+      const [r0, c0] = spec.positions[slot];
+      for (let r = 0; r < 28; r++) {
+        for (let c = 0; c < 28; c++) {
+          const p = (r0 + r) * 48 + c0 + c;
+          canvas[p] = Math.max(canvas[p], x[r * 28 + c]);
+        }
+      }
+    });
+    draw(ctx, img, canvas);
+    slider.nextElementSibling.textContent = t.toFixed(2);
+    Object.assign(state, {digits, t, z, image: Array.from(canvas)});
+  };
+  selects.forEach((s) => s.addEventListener("change", redraw));
+  slider.addEventListener("input", redraw);
+  ownKeys([...selects, slider]);
   redraw();
   (window.thesisExplorers = window.thesisExplorers || {})[%(id)s] = state;
 })();
@@ -129,24 +175,59 @@ def explorer(element_id: str, layers: list[dict], *, base: Sequence[float], dire
         raise ValueError(f"side={side} does not fit the decoder's {layers[-1]['out']} outputs")
     spec = {"layers": layers, "base": [float(v) for v in base], "side": side,
             "directions": [[float(v) for v in d] for d in directions]}
-    rows = "".join(
-        f'<label style="display:flex;gap:.5em;align-items:center;margin:.2em 0">'
-        f'<span style="min-width:5.5em">{html.escape(label)}</span>'
-        f'<input type="range" min="{low}" max="{high}" step="{(high - low) / 200:.6g}" value="{start}" '
-        f'style="flex:1;min-width:6em"><output style="min-width:3.5em">{start:.2f}</output></label>'
-        for label, low, high, start in sliders)
+    rows = "".join(_slider_row(label, low, high, start) for label, low, high, start in sliders)
+    return _frame(element_id, experiment, title, rows, spec, _SCRIPT, side)
+
+
+def _slider_row(label: str, low: float, high: float, start: float) -> str:
+    return (f'<label style="display:flex;gap:.5em;align-items:center;margin:.2em 0">'
+            f'<span style="min-width:5.5em">{html.escape(label)}</span>'
+            f'<input type="range" min="{low}" max="{high}" step="{(high - low) / 200:.6g}" value="{start}" '
+            f'style="flex:1;min-width:6em"><output style="min-width:3.5em">{start:.2f}</output></label>')
+
+
+def _frame(element_id: str, experiment: str, title: str, controls: str, spec: dict, script: str,
+           side: int) -> HTML | Markdown:
+    """The explorer's box: title and controls, the canvas (``side`` pixels, enlarged), the spec and the
+    script; under a Jupyter server :data:`LIVE_NOTE`."""
     if "JPY_SESSION_NAME" in os.environ:
         return Markdown(LIVE_NOTE)
     element = json.dumps(element_id)
     return HTML(
         f'<div id="{html.escape(element_id)}" class="thesis-explorer" data-experiment="{html.escape(experiment)}" '
-        f'data-weights-md5="{weights_md5(layers)}" style="display:flex;flex-wrap:wrap;gap:1em;'
+        f'data-weights-md5="{weights_md5(spec["layers"])}" style="display:flex;flex-wrap:wrap;gap:1em;'
         f'align-items:center;margin:1em 0;padding:.8em;border:1px solid #ccc;border-radius:6px">'
-        f'<div style="flex:1 1 16em"><strong>{html.escape(title)}</strong>{rows}</div>'
+        f'<div style="flex:1 1 16em"><strong>{html.escape(title)}</strong>{controls}</div>'
         f'<canvas width="{side}" height="{side}" style="width:168px;height:168px;image-rendering:pixelated;'
         f'border:1px solid #999;background:#000"></canvas>'
         f'<script type="application/json" class="explorer-spec">{json.dumps(spec)}</script>'
-        f"<script>{_SCRIPT % {'id': element}}</script></div>")
+        f"<script>{script % {'id': element, 'decoder': _DECODER}}</script></div>")
+
+
+def _digit_select(name: str, chosen: int) -> str:
+    options = "".join(f'<option value="{d}"{" selected" if d == chosen else ""}>{d}</option>' for d in range(10))
+    return (f'<label style="display:inline-flex;gap:.4em;align-items:center;margin:.2em 1em .2em 0">'
+            f'{name}<select aria-label="{name}">{options}</select></label>')
+
+
+def on_demand_explorer(element_id: str, decoder: nn.Module, experiment: str, direction: Sequence[float],
+                       positions: Sequence[Sequence[int]], start: tuple[int, int] = (3, 7),
+                       limit: float = 2.5, title: str = "") -> HTML | Markdown:
+    """Composed MNIST on demand in the page (chapter 3.3): a digit for each slot and a style slider t.
+    The decoder of a conditional VAE of single digits (input: code, then the one-hot digit) decodes
+    z = t · ``direction`` with each slot's digit; the two digits are placed with their fields' top-left
+    corners at ``positions`` ((row, column) of the left and the right slot) on a 48×48 canvas, combined
+    by the pixel-wise maximum."""
+    layers = dense_layers(decoder, "sigmoid")
+    if layers[0]["in"] != len(direction) + 10 or layers[-1]["out"] != 784:
+        raise ValueError(f"the decoder must map a code of {len(direction)} (the direction's size) and 10 digit "
+                         f"entries to 784 pixels; it maps {layers[0]['in']} to {layers[-1]['out']}")
+    spec = {"layers": layers, "base": [0.0] * len(direction), "direction": [float(v) for v in direction],
+            "positions": [list(map(int, p)) for p in positions]}
+    controls = "".join(_digit_select(name, digit) for name, digit in (("left digit", start[0]),
+                                                                       ("right digit", start[1])))
+    controls += _slider_row("style", -limit, limit, 0.0)
+    return _frame(element_id, experiment, title, controls, spec, _ON_DEMAND_SCRIPT, 48)
 
 
 def grid_explorer(element_id: str, decoder: nn.Module, experiment: str, ranges: Sequence[tuple[float, float]],

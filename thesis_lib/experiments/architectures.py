@@ -10,6 +10,8 @@ its ``extra_repr`` keeps every trained model's key. Kinds and their fields:
 * ``conv-autoencoder``: :class:`~thesis_lib.conv_layers.ConvAutoencoder` — ``bottleneck``;
 * ``conditional-vae``: :class:`~thesis_lib.conditional_vae.ConditionalVAE` — ``widths``, ``latent``,
   ``activation``;
+* ``slot-reader``: :class:`~thesis_lib.slot_reader.SlotReader` — ``channels``, ``features``;
+* ``conv-vae``: :class:`~thesis_lib.conv_vae.ConvVAE` — ``latent``, ``channels``, ``conditional``;
 * ``conv-classifier``: :class:`~thesis_lib.conv_layers.DigitClassifier` — ``channels``, ``features``;
 * ``vae``: :class:`~thesis_lib.vae.VAE` — ``widths``, ``latent``, ``activation``, ``beta``, and
   optionally ``output_bias``: ``"random"`` (nn.Linear's initialisation, the default) or
@@ -30,8 +32,10 @@ from ..activations import ACTIVATION_NAMES
 from ..autoencoders import mirrored_autoencoder
 from ..conditional_vae import ConditionalVAE
 from ..conv_layers import ConvAutoencoder, DigitClassifier
+from ..conv_vae import ConvVAE
 from ..networks import DeepNetwork
 from ..infra.validation import choice
+from ..slot_reader import SlotReader
 from ..vae import VAE, set_output_bias, train_mean_logit
 
 #: activations an architecture spec may name beyond the thesis's examples (Ex 1.1.2)
@@ -69,6 +73,8 @@ KINDS: dict[str, Callable[..., nn.Module]] = {
     "mirrored-autoencoder": _mirrored,
     "conv-autoencoder": ConvAutoencoder,
     "conv-classifier": lambda channels, features: DigitClassifier(tuple(channels), features),
+    "slot-reader": lambda channels, features: SlotReader(tuple(channels), features),
+    "conv-vae": lambda latent, channels, conditional: ConvVAE(latent, tuple(channels), conditional),
     "vae": _vae,
     "conditional-vae": lambda widths, latent, activation: ConditionalVAE(widths, latent, _activation(activation)),
 }

@@ -25,8 +25,10 @@ from ..infra.config import BUDGETS, TrainConfig
 from ..infra.device import active_budget, resolve_device
 from ..infra.training import History, Objective, evaluate, fit
 from ..conditional_vae import conditional_negative_elbo
+from ..conv_vae import canvas_negative_elbo
 from ..losses import reconstruction_mse
 from ..risk import cross_entropy_risk
+from ..slot_reader import slot_cross_entropy
 from ..vae import (beta_negative_elbo, negative_elbo, negative_iwae_bound, negative_iwae_bound_dreg,
                    squared_error_negative_elbo)
 from . import architectures
@@ -46,6 +48,8 @@ OBJECTIVES: dict[str, Objective] = {
     "mse-sum-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="sum"),
     "mse-mean-negative-elbo": functools.partial(squared_error_negative_elbo, pixels="mean"),
     "conditional-negative-elbo": conditional_negative_elbo,
+    "slot-cross-entropy": slot_cross_entropy,
+    "canvas-negative-elbo": canvas_negative_elbo,
 }
 
 #: the objectives with a KL term that a warm-up (``TrainConfig.kl_warmup_epochs``) can weigh: those that take ``kl_weight``
@@ -54,7 +58,7 @@ WARMUP_OBJECTIVES = tuple(name for name, objective in OBJECTIVES.items()
 
 #: modules that define a list ``EXPERIMENTS`` of :class:`Experiment`
 EXPERIMENT_MODULES = ("thesis_lib.experiments.classifiers", "thesis_lib.experiments.autoencoders",
-                      "thesis_lib.experiments.vaes")
+                      "thesis_lib.experiments.vaes", "thesis_lib.experiments.canvases")
 
 
 class CommittedCheckpointMismatch(UserWarning):

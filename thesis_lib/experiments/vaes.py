@@ -16,11 +16,7 @@
 * ``vae-beta-<β>`` for β ∈ {0.5, 1, 2, 4}: 784-400-20 (ReLU) trained on reconstruction + β·KL;
 * ``vae-gauss-mse-sum`` and ``vae-gauss-mse-mean``: 784-400-20 (ReLU) with a Gaussian decoder on
   the grey images, trained on Ex 2.2.2's MSE summed over the pixels (the Gaussian likelihood up to
-  constants) or averaged over them, + KL: Ex 2.2.2's scale erratum as an experiment;
-* ``vae-composed-mnist``: 2304-512-256-32 (ReLU) on chapter 2.3's composed MNIST (two digits on a
-  48×48 canvas, 20,000 training canvases);
-* ``cvae-composed-mnist``: the same widths as a conditional VAE (Sohn et al. 2015) given the digits of
-  each canvas (:mod:`thesis_lib.conditional_vae`), to generate canvases with the digits asked for.
+  constants) or averaged over them, + KL: Ex 2.2.2's scale erratum as an experiment.
 
 All but the Gaussian pair train on dynamically binarised images (:func:`~thesis_lib.vae.negative_elbo`); the test
 objective is scored on a seeded binarisation. ``quick`` is a few epochs for a CPU; ``full`` follows
@@ -101,13 +97,4 @@ GAUSSIAN = {pixels: Experiment(f"vae-gauss-mse-{pixels}", vae_architecture((784,
                                f"mse-{pixels}-negative-elbo", "mnist", _config(quick=1, full=30),
                                f"784-400-20 ReLU VAE, Gaussian decoder, MSE {pixels} over the pixels + KL")
             for pixels in ("sum", "mean")}
-COMPOSED = Experiment("vae-composed-mnist", vae_architecture((48 * 48, 512, 256), 32), "negative-elbo",
-                      "composed-mnist", _config(quick=2, full=40),
-                      "2304-512-256-32 ReLU VAE on composed MNIST (two digits on a 48x48 canvas)")
-
-CONDITIONAL = Experiment("cvae-composed-mnist", {"kind": "conditional-vae", "widths": [48 * 48, 512, 256],
-                                                 "latent": 32, "activation": "relu"},
-                         "conditional-negative-elbo", "labelled-composed-mnist", _config(quick=2, full=40),
-                         "2304-512-256-32 ReLU conditional VAE on composed MNIST, given the digits of each canvas")
-
-EXPERIMENTS = [TWO_D, LIKELIHOOD, RECIPE, IWAE, IWAE_DREG, *BETA.values(), *GAUSSIAN.values(), COMPOSED, CONDITIONAL]
+EXPERIMENTS = [TWO_D, LIKELIHOOD, RECIPE, IWAE, IWAE_DREG, *BETA.values(), *GAUSSIAN.values()]

@@ -121,17 +121,23 @@ def test_no_objective_reads_a_value_back_to_the_host():
     values: a check that reads one (``if bad.any()``, ``.item()``), a host synchronisation in every
     training step on a GPU, raises there."""
     from thesis_lib.conditional_vae import ConditionalVAE
+    from thesis_lib.conv_vae import ConvVAE
     from thesis_lib.experiments.experiment import OBJECTIVES
+    from thesis_lib.slot_reader import SlotReader
     from thesis_lib.vae import VAE
 
     with torch.device("meta"):
         special = {"mse": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 8), nn.Linear(8, 784)),
                    "cross-entropy": lambda: nn.Sequential(nn.Flatten(), nn.Linear(784, 10)),
-                   "conditional-negative-elbo": lambda: ConditionalVAE((784, 16), 4)}
-        x = torch.rand(5, 28, 28)
+                   "conditional-negative-elbo": lambda: ConditionalVAE((784, 16), 4),
+                   "slot-cross-entropy": lambda: SlotReader((2, 2), 4),
+                   "canvas-negative-elbo": lambda: ConvVAE(2, (2, 2, 2))}
         for name, objective in OBJECTIVES.items():
             model = special.get(name, lambda: VAE((784, 16), 4))()
-            y = torch.randint(0, 10, (5, 2) if name.startswith("conditional") else (5,))
+            canvases = name in ("slot-cross-entropy", "canvas-negative-elbo")
+            x = torch.rand(5, 48, 48) if canvases else torch.rand(5, 28, 28)
+            two = name.startswith("conditional") or canvases
+            y = torch.randint(0, 10, (5, 2) if two else (5,))
             loss = objective(model, x, y)
             loss.backward()
             assert loss.device.type == "meta" and loss.shape == ()

@@ -224,9 +224,9 @@ def on_demand_explorer(element_id: str, decoder: nn.Module, experiment: str, dir
                          f"entries to 784 pixels; it maps {layers[0]['in']} to {layers[-1]['out']}")
     spec = {"layers": layers, "base": [0.0] * len(direction), "direction": [float(v) for v in direction],
             "positions": [list(map(int, p)) for p in positions]}
-    controls = "".join(_digit_select(name, digit) for name, digit in (("left digit", start[0]),
-                                                                       ("right digit", start[1])))
-    controls += _slider_row("style", -limit, limit, 0.0)
+    selects = "".join(_digit_select(name, digit) for name, digit in (("left digit", start[0]),
+                                                                      ("right digit", start[1])))
+    controls = f"<div>{selects}</div>" + _slider_row("style", -limit, limit, 0.0)
     return _frame(element_id, experiment, title, controls, spec, _ON_DEMAND_SCRIPT, 48)
 
 

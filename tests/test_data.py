@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from thesis_lib.infra import mnist_files
-from thesis_lib.infra.data import compose_mnist, draw_of_each_label, load_mnist, place_in_slots
+from thesis_lib.infra.data import compose_mnist, draw_of_each_label, load_mnist, place_at, place_in_slots
 
 
 def test_unknown_split_names_the_allowed_values():
@@ -110,3 +110,69 @@ def test_composed_mnist_rejects_bad_arguments():
         draw_of_each_label(torch.tensor([0, 1]), torch.tensor([2]), torch.Generator())
     with pytest.raises(ValueError, match=r"digits.shape=\(3, 28, 28\) is not allowed"):
         place_in_slots(torch.zeros(3, 28, 28), torch.Generator())
+
+
+def test_defaults_the_train_split_and_seed_0_and_a_request_draw_is_seeded():
+    assert load_mnist() is load_mnist("train")
+    images, labels = _digits()
+    assert torch.equal(compose_mnist(images, labels, 5).images, compose_mnist(images, labels, 5, seed=0).images)
+    requests = torch.tensor([[1, 2], [3, 4], [5, 6]])
+    a = compose_mnist(images, labels, 3, seed=7, requests=requests)
+    b = compose_mnist(images, labels, 3, seed=7, requests=requests)
+    assert torch.equal(a.images, b.images) and torch.equal(a.positions, b.positions)
+
+
+def test_draws_of_each_label_match_a_numpy_lookup_of_the_same_uniform_numbers():
+    import numpy as np
+
+    labels = torch.randint(10, (500,), generator=torch.Generator().manual_seed(3))
+    wanted = torch.randint(10, (2000,), generator=torch.Generator().manual_seed(4))
+    picks = draw_of_each_label(labels, wanted, torch.Generator().manual_seed(5))
+    u = torch.rand(wanted.shape, generator=torch.Generator().manual_seed(5), dtype=torch.float64).numpy()
+    members = {d: np.flatnonzero(labels.numpy() == d) for d in range(10)}
+    expected = [members[w][int(np.floor(x * len(members[w])))] for w, x in zip(wanted.tolist(), u)]
+    assert picks.tolist() == expected
+
+
+def test_placing_refuses_what_is_not_pairs_of_28x28_digits_and_names_the_shape():
+    with pytest.raises(ValueError, match=r"^digits.shape=\(3, 2, 28, 27\) is not allowed; give pairs of digits"):
+        place_at(torch.zeros(3, 2, 28, 27), torch.zeros(3, 2, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"^digits.shape=\(3, 2, 28, 27\) is not allowed"):
+        place_in_slots(torch.zeros(3, 2, 28, 27), torch.Generator())
+    images, labels = _digits()
+    with pytest.raises(ValueError, match="^labels has 3 entries but images has 30$"):
+        compose_mnist(images, labels[:3], 2)
+
+
+def test_load_mnist_prepares_the_root_it_is_given(monkeypatch, tmp_path):
+    from thesis_lib.infra import data
+
+    seen = []
+
+    def prepare(root):
+        seen.append(root)
+        raise RuntimeError("stop before reading")
+
+    monkeypatch.setattr(data, "prepare_mnist", prepare)
+    with pytest.raises(RuntimeError, match="stop before reading"):
+        load_mnist("test", root=tmp_path / "elsewhere")
+    assert seen == [(tmp_path / "elsewhere").resolve()]
+
+
+def test_the_command_line_prepares_the_files_and_says_where_and_how_many(capsys):
+    from thesis_lib.infra import data
+
+    data.main()
+    said = capsys.readouterr().out
+    source = load_mnist("train").source
+    assert said == (f"MNIST ready in {mnist_files.raw_dir()} (source: {source}): 60,000 training and 10,000 test "
+                    "images, md5-verified\n")
+
+
+def test_the_command_line_prepares_quietly_and_prints_one_line_itself(monkeypatch, capsys):
+    from thesis_lib.infra import data
+
+    calls = []
+    monkeypatch.setattr(data, "prepare_mnist", lambda *args, **kwargs: calls.append((args, kwargs)) or "here")
+    data.main()
+    assert calls[0] == ((), {"verbose": False}) and capsys.readouterr().out.count("\n") == 1

@@ -98,8 +98,6 @@ def place_in_slots(digits: torch.Tensor, generator: torch.Generator) -> tuple[to
     random column of its slot's :data:`SLOT_COLUMNS` (jitter). MNIST's ink lies in the central 20×20 of
     each field, so the two digits' ink shares at most 8 columns. Returns the canvases [n, 48, 48] and
     the positions [n, 2, 2]."""
-    if digits.ndim != 4 or tuple(digits.shape[1:]) != (2, 28, 28):
-        raise ValueError(f"digits.shape={tuple(digits.shape)} is not allowed; give pairs of digits [n, 2, 28, 28]")
     n = len(digits)
     rows = torch.randint(SLOT_ROWS[0], SLOT_ROWS[1] + 1, (n, 2), generator=generator)
     cols = torch.stack([torch.randint(low, high + 1, (n,), generator=generator) for low, high in SLOT_COLUMNS], 1)

@@ -69,6 +69,7 @@ def test_committed_checkpoint_matches_its_manifest(manifest):
     model, history = experiment.trained("quick" if "of_epochs" in manifest else "full", device="cpu")
     assert history.origin.startswith("committed checkpoint")
     metrics = experiment.metrics(model.cpu())
+    assert manifest.get("metric_rows") == experiment.metric_rows
     for name, value in manifest["metrics"].items():
         assert math.isclose(metrics[name], value, rel_tol=1e-4), f"{experiment.name} {name}: {metrics[name]} vs {value}"
 

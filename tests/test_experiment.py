@@ -165,3 +165,19 @@ def test_the_page_note_names_committed_and_trained_models(tiny, committed):
                            "are the committed full-budget checkpoints")
     assert note.endswith("`other` is trained at the quick budget (1 epochs) or taken from your cache.")
     assert models_note([tiny], "full").startswith("**Models on this page** (budget `full`): All 1 of")
+
+
+def test_metric_rows_measures_the_objective_on_the_first_rows_of_each_split(tiny):
+    import dataclasses
+
+    from thesis_lib.infra.training import evaluate
+    from thesis_lib.risk import cross_entropy_risk
+
+    torch.manual_seed(0)
+    model = tiny.build()
+    train_x, train_y, test_x, test_y = tiny_data()
+    limited = dataclasses.replace(tiny, metric_rows=150).metrics(model)
+    assert limited == {"train_objective": evaluate(model, cross_entropy_risk, train_x[:150], train_y[:150]),
+                       "test_objective": evaluate(model, cross_entropy_risk, test_x[:150], test_y[:150])}
+    whole = tiny.metrics(model)
+    assert whole["train_objective"] == evaluate(model, cross_entropy_risk, train_x, train_y) != limited["train_objective"]

@@ -270,6 +270,8 @@ def results_markdown(directory: Path = COMMITTED_DIR) -> str:
                     else "")
         further = "".join(f"; {EVALUATION_LABELS.get(name, name.replace('_', ' '))} **{value:#.4g}**"
                           for name, value in m.get("evaluation", {}).items())
-        details.append(f"- `{m['name']}`: {m.get('description', '')}. Batch {config.get('batch_size')}, "
+        rows = (f"; train and test objective on the first {m['metric_rows']:,} rows of each"
+                if "metric_rows" in m else "")
+        details.append(f"- `{m['name']}`: {m.get('description', '')}{rows}. Batch {config.get('batch_size')}, "
                        f"lr {config.get('lr')}{schedule}; trained on {m.get('device', '')}{further}.")
     return "\n".join(lines) + "\n\n" + "\n".join(details)

@@ -44,6 +44,9 @@ CAS_CONFIG = TrainConfig(epochs=8, batch_size=64, lr=1e-3)
 #: canvases per ordered pair of digits: for the request measures, and for a CAS training set
 PER_PAIR, CAS_PER_PAIR = 10, 200
 
+#: the rows of the training and the test data on which the manifests' objectives are measured
+METRIC_ROWS = 1_000
+
 #: the filter's draws, and how many of the accepted draws (at most) train the CAS reader
 FILTER_DRAWS, FILTER_KEEP = 60_000, 20_000
 
@@ -157,17 +160,17 @@ def filtered_evaluation(model: nn.Module) -> dict[str, float]:
 READER = Experiment("canvas-reader", READER_ARCHITECTURE, "slot-cross-entropy", "reader-canvases", _reader_config,
                     "slot reader of composed MNIST: 3x3 convolutions with 16, 32, 64, 64 channels and max pooling, "
                     "128 features, 10 logits per slot; Adam, cross-entropy of both slots",
-                    evaluation=reader_evaluation)
+                    evaluation=reader_evaluation, metric_rows=METRIC_ROWS)
 CONDITIONAL = Experiment("cvae-conv-canvases", {"kind": "conv-vae", "latent": 8, "channels": [16, 32, 32],
                                                 "conditional": True},
                          "canvas-negative-elbo", "labelled-composed-mnist", _vae_config,
                          "conditional convolutional VAE of composed MNIST, the request as label maps over its slots",
-                         evaluation=conditional_evaluation)
+                         evaluation=conditional_evaluation, metric_rows=METRIC_ROWS)
 UNCONDITIONAL = Experiment("vae-conv-canvases", {"kind": "conv-vae", "latent": 16, "channels": [16, 32, 32],
                                                  "conditional": False},
                            "canvas-negative-elbo", "composed-mnist", _vae_config,
                            "convolutional VAE of composed MNIST (no condition), filtered by the reader",
-                           evaluation=filtered_evaluation)
+                           evaluation=filtered_evaluation, metric_rows=METRIC_ROWS)
 DIGITS = Experiment("cvae-digits", {"kind": "conditional-vae", "widths": [784, 200], "latent": 4,
                                     "activation": "relu"},
                     "conditional-negative-elbo", "generator-digits", _digits_config,

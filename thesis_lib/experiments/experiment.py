@@ -74,7 +74,9 @@ class Experiment:
     k = 5000 likelihood); ``make reproduce`` computes them once and writes them into the manifest.
     ``curve``, if given, is measured on the model after each epoch of ``curve_epochs`` while it
     trains at the full budget (kept in the checkpoint's history, ``history.extra["curve"]``); it does
-    not change what is trained.
+    not change what is trained. ``metric_rows``, if given, limits :meth:`metrics` to the first rows of
+    the training and the test data (for convolutional models of many canvases, whose manifest the
+    checkpoint test re-evaluates on every run).
     """
 
     name: str
@@ -86,6 +88,7 @@ class Experiment:
     evaluation: Callable[[nn.Module], dict[str, float]] | None = None
     curve: Callable[[nn.Module], dict[str, float]] | None = None
     curve_epochs: tuple[int, ...] = ()
+    metric_rows: int | None = None
 
     def __post_init__(self):
         if self.objective not in OBJECTIVES:
@@ -131,8 +134,10 @@ class Experiment:
                              use_committed=use_committed, step=step, every=every)
 
     def metrics(self, model: nn.Module) -> dict[str, float]:
-        """The mean objective on the training and the test data (seeded, in eval mode)."""
-        train_x, train_y, test_x, test_y = self.dataset()
+        """The mean objective on the training and the test data, or on their first :attr:`metric_rows`
+        rows (seeded, in eval mode)."""
+        rows = slice(self.metric_rows)
+        train_x, train_y, test_x, test_y = (None if t is None else t[rows] for t in self.dataset())
         out = {"train_objective": evaluate(model, self.objective_function, train_x, train_y)}
         if test_x is not None:
             out["test_objective"] = evaluate(model, self.objective_function, test_x, test_y)

@@ -108,6 +108,7 @@ def reproduce(experiment: Experiment, device: torch.device | None = None, epochs
         **({"step": step} if step != "eager" else {}),
         **({"evaluated_every": every} if every != 1 else {}),
         "metrics": experiment.metrics(model.cpu()),  # on the CPU, as the checkpoint test re-evaluates it
+        **({"metric_rows": experiment.metric_rows} if experiment.metric_rows else {}),
         "evaluation": evaluation,
         "history": dataclasses.asdict(history) | {"extra": {}},
     }

@@ -51,7 +51,7 @@ def compositional(model: conditional_vae.ConditionalVAE, requests: Tensor,
     """The compositional baseline: for each request [n, 2] a new digit of each asked label from the
     conditional VAE of single digits, placed in its slot with the real canvases' jitter; [n, 48, 48]."""
     digits = conditional_vae.generate(model, requests.reshape(-1, 1), generator).reshape(-1, 2, 28, 28)
-    return place_in_slots(digits, generator if generator is not None else torch.default_generator)[0]
+    return place_in_slots(digits, generator)[0]
 
 
 #: the fields' top-left corners in the middle of each slot's jitter: the explorer's canvas

@@ -36,8 +36,13 @@ LIVE_NOTE = "*The explorer is the widget of the next cell, decoded by this kerne
 #: activations the in-page forward pass knows (those of the book's decoders)
 JS_ACTIVATIONS = ("relu", "tanh", "sigmoid", "identity")
 
-#: the decoder in JavaScript: the spec's dense layers and ``decode(input)``, their forward pass
-_DECODER = """
+#: an explorer's script: the element and its spec, the decoder (the spec's dense layers and ``decode``, their
+#: forward pass), the canvas; then the explorer's own controls (``%(body)s``, which defines ``redraw``), a
+#: first drawing, and its state published as ``window.thesisExplorers[id]``
+_FRAME = """
+(() => {
+  const root = document.getElementById(%(id)s);
+  const spec = JSON.parse(root.querySelector("script.explorer-spec").textContent);
   const f32 = (s) => {
     const b = atob(s), u = new Uint8Array(b.length);
     for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i);
@@ -59,7 +64,9 @@ _DECODER = """
     }
     return h;
   };
-  const draw = (ctx, img, x) => {
+  const ctx = root.querySelector("canvas").getContext("2d");
+  const img = ctx.createImageData(spec.side, spec.side);
+  const draw = (x) => {
     for (let p = 0; p < x.length; p++) {
       const v = Math.round(255 * Math.min(1, Math.max(0, x[p])));
       img.data.set([v, v, v, 255], 4 * p);
@@ -68,42 +75,32 @@ _DECODER = """
   };
   // the arrow keys move a focused control; JupyterLab's notebook would take them to move between cells
   const ownKeys = (controls) => controls.forEach((c) => c.addEventListener("keydown", (e) => e.stopPropagation()));
-"""
-
-_SCRIPT = """
-(() => {
-  const root = document.getElementById(%(id)s);
-  const spec = JSON.parse(root.querySelector("script.explorer-spec").textContent);
-%(decoder)s
-  const sliders = [...root.querySelectorAll("input[type=range]")];
-  const ctx = root.querySelector("canvas").getContext("2d");
-  const img = ctx.createImageData(spec.side, spec.side);
   const state = {decode};
-  const redraw = () => {
-    const t = sliders.map((s) => parseFloat(s.value));
-    const z = spec.base.map((b, d) => t.reduce((acc, v, k) => acc + v * spec.directions[k][d], b));
-    const x = decode(z);
-    draw(ctx, img, x);
-    sliders.forEach((s, k) => { s.nextElementSibling.textContent = t[k].toFixed(2); });
-    Object.assign(state, {t, z, image: Array.from(x)});
-  };
-  sliders.forEach((s) => s.addEventListener("input", redraw));
-  ownKeys(sliders);
+%(body)s
   redraw();
   (window.thesisExplorers = window.thesisExplorers || {})[%(id)s] = state;
 })();
 """
 
-_ON_DEMAND_SCRIPT = """
-(() => {
-  const root = document.getElementById(%(id)s);
-  const spec = JSON.parse(root.querySelector("script.explorer-spec").textContent);
-%(decoder)s
+#: the latent explorers: sliders t_k, z = base + Σ_k t_k · directions[k]
+_SLIDERS = """
+  const sliders = [...root.querySelectorAll("input[type=range]")];
+  const redraw = () => {
+    const t = sliders.map((s) => parseFloat(s.value));
+    const z = spec.base.map((b, d) => t.reduce((acc, v, k) => acc + v * spec.directions[k][d], b));
+    const x = decode(z);
+    draw(x);
+    sliders.forEach((s, k) => { s.nextElementSibling.textContent = t[k].toFixed(2); });
+    Object.assign(state, {t, z, image: Array.from(x)});
+  };
+  sliders.forEach((s) => s.addEventListener("input", redraw));
+  ownKeys(sliders);
+"""
+
+#: two digits on demand: a digit for each slot and a style slider t, both digits decoded from z = base + t · direction
+_ON_DEMAND = """
   const selects = [...root.querySelectorAll("select")];
   const slider = root.querySelector("input[type=range]");
-  const ctx = root.querySelector("canvas").getContext("2d");
-  const img = ctx.createImageData(48, 48);
-  const state = {decode};
   const redraw = () => {
     const t = parseFloat(slider.value);
     const digits = selects.map((s) => parseInt(s.value, 10));
@@ -119,16 +116,13 @@ _ON_DEMAND_SCRIPT = """
         }
       }
     });
-    draw(ctx, img, canvas);
+    draw(canvas);
     slider.nextElementSibling.textContent = t.toFixed(2);
     Object.assign(state, {digits, t, z, image: Array.from(canvas)});
   };
   selects.forEach((s) => s.addEventListener("change", redraw));
   slider.addEventListener("input", redraw);
   ownKeys([...selects, slider]);
-  redraw();
-  (window.thesisExplorers = window.thesisExplorers || {})[%(id)s] = state;
-})();
 """
 
 
@@ -176,7 +170,7 @@ def explorer(element_id: str, layers: list[dict], *, base: Sequence[float], dire
     spec = {"layers": layers, "base": [float(v) for v in base], "side": side,
             "directions": [[float(v) for v in d] for d in directions]}
     rows = "".join(_slider_row(label, low, high, start) for label, low, high, start in sliders)
-    return _frame(element_id, experiment, title, rows, spec, _SCRIPT, side)
+    return _frame(element_id, experiment, title, rows, spec, _SLIDERS)
 
 
 def _slider_row(label: str, low: float, high: float, start: float) -> str:
@@ -186,10 +180,10 @@ def _slider_row(label: str, low: float, high: float, start: float) -> str:
             f'style="flex:1;min-width:6em"><output style="min-width:3.5em">{start:.2f}</output></label>')
 
 
-def _frame(element_id: str, experiment: str, title: str, controls: str, spec: dict, script: str,
-           side: int) -> HTML | Markdown:
-    """The explorer's box: title and controls, the canvas (``side`` pixels, enlarged), the spec and the
-    script; under a Jupyter server :data:`LIVE_NOTE`."""
+def _frame(element_id: str, experiment: str, title: str, controls: str, spec: dict, body: str) -> HTML | Markdown:
+    """The explorer's box: title and controls, the canvas (``spec["side"]`` pixels, enlarged), the spec and
+    the script (:data:`_FRAME` around ``body``); under a Jupyter server :data:`LIVE_NOTE`."""
+    side = spec["side"]
     if "JPY_SESSION_NAME" in os.environ:
         return Markdown(LIVE_NOTE)
     element = json.dumps(element_id)
@@ -201,7 +195,7 @@ def _frame(element_id: str, experiment: str, title: str, controls: str, spec: di
         f'<canvas width="{side}" height="{side}" style="width:168px;height:168px;image-rendering:pixelated;'
         f'border:1px solid #999;background:#000"></canvas>'
         f'<script type="application/json" class="explorer-spec">{json.dumps(spec)}</script>'
-        f"<script>{script % {'id': element, 'decoder': _DECODER}}</script></div>")
+        f"<script>{_FRAME % {'id': element, 'body': body}}</script></div>")
 
 
 def _digit_select(name: str, chosen: int) -> str:
@@ -223,11 +217,11 @@ def on_demand_explorer(element_id: str, decoder: nn.Module, experiment: str, dir
         raise ValueError(f"the decoder must map a code of {len(direction)} (the direction's size) and 10 digit "
                          f"entries to 784 pixels; it maps {layers[0]['in']} to {layers[-1]['out']}")
     spec = {"layers": layers, "base": [0.0] * len(direction), "direction": [float(v) for v in direction],
-            "positions": [list(map(int, p)) for p in positions]}
+            "positions": [list(map(int, p)) for p in positions], "side": 48}
     selects = "".join(_digit_select(name, digit) for name, digit in (("left digit", start[0]),
                                                                       ("right digit", start[1])))
     controls = f"<div>{selects}</div>" + _slider_row("style", -limit, limit, 0.0)
-    return _frame(element_id, experiment, title, controls, spec, _ON_DEMAND_SCRIPT, 48)
+    return _frame(element_id, experiment, title, controls, spec, _ON_DEMAND)
 
 
 def grid_explorer(element_id: str, decoder: nn.Module, experiment: str, ranges: Sequence[tuple[float, float]],

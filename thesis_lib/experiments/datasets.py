@@ -53,15 +53,19 @@ def composed_test() -> tuple[torch.Tensor, torch.Tensor]:
     return canvases.images, canvases.labels
 
 
+def _training_canvases(digits: slice, n: int, seed: int) -> Data:
+    """``n`` canvases of the training digits ``digits`` with their labels, and the held-out test canvases."""
+    train = load_mnist("train")
+    composed = compose_mnist(train.images[digits], train.labels[digits], n, seed=seed)
+    return (composed.images, composed.labels, *composed_test())
+
+
 @functools.lru_cache(maxsize=1)
 def labelled_composed_mnist() -> Data:
     """The generators' canvases (§2.3's composition, two digits in two slots of a 48×48 canvas):
     20,000 from the first 40,000 training digits (seed 0), and the held-out test canvases, with the
     labels [N, 2] (left, right) of each canvas."""
-    train = load_mnist("train")
-    composed = compose_mnist(train.images[:GENERATOR_DIGITS], train.labels[:GENERATOR_DIGITS], COMPOSED_TRAIN,
-                             seed=0)
-    return (composed.images, composed.labels, *composed_test())
+    return _training_canvases(slice(GENERATOR_DIGITS), COMPOSED_TRAIN, seed=0)
 
 
 @functools.lru_cache(maxsize=1)
@@ -75,10 +79,7 @@ def composed_mnist() -> Data:
 def reader_canvases() -> Data:
     """The reader's canvases: 120,000 from the last 20,000 training digits (seed 2), which no generator
     sees, and the held-out test canvases, with their labels [N, 2]."""
-    train = load_mnist("train")
-    composed = compose_mnist(train.images[GENERATOR_DIGITS:], train.labels[GENERATOR_DIGITS:], READER_CANVASES,
-                             seed=2)
-    return (composed.images, composed.labels, *composed_test())
+    return _training_canvases(slice(GENERATOR_DIGITS, None), READER_CANVASES, seed=2)
 
 
 DATASETS: dict[str, Callable[[], Data]] = {

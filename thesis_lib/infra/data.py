@@ -92,12 +92,12 @@ def place_at(digits: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def place_in_slots(digits: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def place_in_slots(digits: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Put pairs of 28×28 digits [n, 2, 28, 28] on 48×48 canvases (:func:`place_at`), the first in the left
     slot and the second in the right: each field starts at a random row of :data:`SLOT_ROWS` and a
-    random column of its slot's :data:`SLOT_COLUMNS` (jitter). MNIST's ink lies in the central 20×20 of
-    each field, so the two digits' ink shares at most 8 columns. Returns the canvases [n, 48, 48] and
-    the positions [n, 2, 2]."""
+    random column of its slot's :data:`SLOT_COLUMNS` (jitter, drawn with ``generator``, or torch's global
+    one). MNIST's ink lies in the central 20×20 of each field, so the two digits' ink shares at most 8
+    columns. Returns the canvases [n, 48, 48] and the positions [n, 2, 2]."""
     n = len(digits)
     rows = torch.randint(SLOT_ROWS[0], SLOT_ROWS[1] + 1, (n, 2), generator=generator)
     cols = torch.stack([torch.randint(low, high + 1, (n,), generator=generator) for low, high in SLOT_COLUMNS], 1)

@@ -1,11 +1,13 @@
 import dataclasses
 import json
+import math
 import os
 import pickle
 import re
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -198,10 +200,22 @@ def test_save_atomic_keeps_the_old_file_when_writing_fails(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_history_round_trips_through_a_checkpoint(tmp_path):
-    path = tmp_path / "run.pt"
-    _, h = _run(TrainConfig(epochs=1, batch_size=100, lr=1e-3), checkpoint=path)
-    assert History(**load_checkpoint(path)["history"]) == h
+def test_history_key_spec_and_configuration_round_trip_through_a_checkpoint(tmp_path):
+    config = TrainConfig(epochs=1, batch_size=100, lr=1e-3)
+    _, h = _run(config, checkpoint=tmp_path / "plain.pt")
+    state = load_checkpoint(tmp_path / "plain.pt")
+    assert History(**state["history"]) == h
+    assert (state["key"], state["spec"], state["config"]) == ("", {}, config.as_dict())
+    _run(config, checkpoint=tmp_path / "named.pt", key="abcd", spec={"name": "clf"})
+    assert load_checkpoint(tmp_path / "named.pt", "abcd")["spec"] == {"name": "clf"}
+
+
+def test_a_finished_run_comes_back_from_its_checkpoint_without_training(tmp_path):
+    model_a, first = _run(checkpoint=tmp_path / "run.pt")
+    model_b, again = _run(checkpoint=tmp_path / "run.pt", on_epoch_end=lambda epoch, h: pytest.fail("trained"))
+    assert again.origin == "cache" and (again.train, again.test) == (first.train, first.test)
+    for p, q in zip(model_a.parameters(), model_b.parameters()):
+        assert torch.equal(p, q)
 
 
 def _adam_with_multistep_lr(x, y, epochs, milestones, per_step):
@@ -273,35 +287,50 @@ def test_a_kl_warmup_passes_each_step_its_weight_and_no_warmup_passes_none():
     fit(nn.Linear(784, 2), objective, x, config=dataclasses.replace(config, kl_warmup_epochs=0), device="cpu",
         progress=False)
     assert seen == [None] * 9
+    seen.clear()
+    fit(nn.Linear(784, 2), objective, x, config=dataclasses.replace(config, kl_warmup_by="epoch"), device="cpu",
+        progress=False)
+    assert seen == [0.5] * 3 + [1.0] * 6
 
 
-@pytest.mark.parametrize("kind", ["classifier", "vae"])
-def test_fit_trains_the_same_weights_as_a_plain_loop_with_torchs_adam(kind):
+@pytest.mark.parametrize("kind", ["classifier", "vae", "classifier-sgd"])
+def test_fit_trains_the_same_weights_as_a_plain_loop_with_torchs_optimiser(kind):
     """Algorithm 1's loop written out with torch's own pieces (randperm from the seeded generator,
-    advanced indexing, fused torch.optim.Adam): fit must give the same weights bit for bit (the same
-    kernels in the same order), so a faster loop cannot change what is trained."""
+    advanced indexing, fused torch.optim.Adam or torch.optim.SGD): fit must give the same weights bit for
+    bit (the same kernels in the same order), so a faster loop cannot change what is trained; its
+    history holds each epoch's mean batch loss and the seeded test objective of the result."""
     from thesis_lib.vae import VAE, negative_elbo
 
     x, y = small_mnist(700)
-    config = TrainConfig(epochs=2, batch_size=64, lr=1e-3, seed=3, adam_eps=1e-4)
-    build, objective = {"classifier": (classifier, cross_entropy),
+    optimizer_name = "sgd" if kind.endswith("sgd") else "adam"
+    config = TrainConfig(epochs=2, batch_size=64, lr=3e-3, seed=3, adam_eps=1e-4, optimizer=optimizer_name)
+    build, objective = {"classifier": (classifier, cross_entropy), "classifier-sgd": (classifier, cross_entropy),
                         "vae": (lambda: VAE((784, 32), latent=4, activation=torch.tanh), negative_elbo)}[kind]
     torch.manual_seed(0)
     ours = build()
     torch.manual_seed(0)
     reference = build()
-    fit(ours, objective, x, config=config, train_y=y, test_x=x[:100], test_y=y[:100], device="cpu", progress=False)
-    optimizer = torch.optim.Adam(reference.parameters(), lr=config.lr, eps=config.adam_eps, fused=True)
+    history = fit(ours, objective, x, config=config, train_y=y, test_x=x[:100], test_y=y[:100], device="cpu",
+                  progress=False)
+    optimizer = (torch.optim.SGD(reference.parameters(), lr=config.lr) if optimizer_name == "sgd" else
+                 torch.optim.Adam(reference.parameters(), lr=config.lr, eps=config.adam_eps, fused=True))
     shuffle = torch.Generator().manual_seed(config.seed)
     torch.manual_seed(config.seed)
+    epoch_means = []
     for _ in range(config.epochs):
+        losses = []
         for idx in torch.randperm(len(x), generator=shuffle).split(config.batch_size):
             loss = objective(reference, x[idx].float() / 255, y[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            losses.append(loss.item() * len(idx))
+        epoch_means.append(math.fsum(losses) / len(x))
     for p, q in zip(ours.parameters(), reference.parameters(), strict=True):
         assert torch.equal(p, q)
+    torch.testing.assert_close(torch.tensor(history.train, dtype=torch.float64),
+                               torch.tensor(epoch_means, dtype=torch.float64), rtol=1e-6, atol=0)
+    assert len(history.test) == 2 and history.test[-1] == evaluate(reference, objective, x[:100], y[:100], seed=3)
 
 
 def test_the_shuffle_state_is_a_cpu_generator_state_that_any_device_can_resume(tmp_path):
@@ -326,7 +355,7 @@ def test_the_shuffle_state_is_a_cpu_generator_state_that_any_device_can_resume(t
 def test_the_wall_time_sums_the_epochs_and_leaves_out_pauses_curves_and_resumes(tmp_path):
     """Sleeping between epochs (a paused process) and in the curve adds nothing to the wall time; a
     resumed run adds its epochs to the saved time, not the time in between."""
-    pause = 0.4
+    pause = 0.2
 
     def curve(model, epoch):
         time.sleep(pause)
@@ -366,8 +395,146 @@ def test_evaluating_and_checkpointing_every_n_epochs_trains_the_same_weights(tmp
                           on_epoch_end=lambda epoch, h: saves.append((tmp_path / "e.pt").exists()))
     assert saves == [True, True, True, False, True, True]
     assert every.train == each.train and every.test == [each.test[1], each.test[2]]
-    assert every.extra["every"] == 2 and every.extra["test_epochs"] == [2, 3] and "every" not in each.extra
+    assert every.extra["every"] == 2 and every.extra["test_epochs"] == [2, 3]
+    assert "every" not in each.extra and "test_epochs" not in each.extra
     for p, q in zip(model_a.parameters(), model_c.parameters()):
         assert torch.equal(p, q)
+    _, third = _run(dataclasses.replace(CFG, epochs=4), every=3)
+    assert third.extra["test_epochs"] == [3, 4] and len(third.test) == 2
     with pytest.raises(ValueError, match="every=0 is not allowed"):
         _run(every=0)
+
+
+def test_the_static_step_runs_every_full_batch_through_the_graph_step_with_its_warmup_weight(tmp_path,
+                                                                                             monkeypatch):
+    """A VAE under a KL warm-up: the full batches (6 of 300 per epoch of 2,000 images) go through
+    GraphStep with the step's weight, the last one eagerly; the weights are the eager loop's to rounding
+    and the optimiser keeps its rate in a tensor (``capturable``), as a CUDA graph needs."""
+    from thesis_lib.infra import training
+    from thesis_lib.vae import VAE, negative_elbo
+
+    calls = []
+
+    class Spy(training.GraphStep):
+        def __call__(self, idx, kl_weight=None):
+            calls.append((len(idx), kl_weight))
+            return super().__call__(idx, kl_weight)
+
+    monkeypatch.setattr(training, "GraphStep", Spy)
+    x = small_mnist()[0]
+    config = TrainConfig(epochs=3, batch_size=300, lr=3e-3, seed=7, adam_eps=1e-4, kl_warmup_epochs=2)
+    runs = {}
+    for step in ("eager", "static"):
+        torch.manual_seed(0)
+        model = VAE((784, 32), latent=4)
+        path = tmp_path / f"{step}.pt"
+        runs[step] = model, fit(model, negative_elbo, x, config=config, device="cpu", progress=False, step=step,
+                                checkpoint=path), load_checkpoint(path)["optimizer"]["param_groups"][0]
+    assert [n for n, _ in calls] == [300] * 18
+    assert [w for _, w in calls] == pytest.approx([config.kl_weight_at(e, e * 7 + s, 7) for e in range(3)
+                                                   for s in range(6)])
+    (eager_model, eager, eager_group), (static_model, static, static_group) = runs["eager"], runs["static"]
+    torch.testing.assert_close(torch.tensor(static.train), torch.tensor(eager.train), rtol=1e-5, atol=0)
+    for p, q in zip(eager_model.parameters(), static_model.parameters(), strict=True):
+        torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-6)
+    assert (eager_group["capturable"], static_group["capturable"]) == (False, True)
+    assert isinstance(static_group["lr"], torch.Tensor) and not isinstance(eager_group["lr"], torch.Tensor)
+
+
+def test_the_optimiser_is_torchs_with_the_configurations_rate_and_epsilon():
+    from thesis_lib.infra.training import make_optimizer
+
+    model = classifier()
+    adam = TrainConfig(epochs=1, batch_size=10, lr=3e-3, adam_eps=1e-4)
+    eager = make_optimizer(model, adam)
+    assert type(eager) is torch.optim.Adam and eager.param_groups[0]["params"] == list(model.parameters())
+    assert {k: eager.defaults[k] for k in ("lr", "eps", "fused", "capturable")} == dict(
+        lr=3e-3, eps=1e-4, fused=True, capturable=False)
+    graph = make_optimizer(model, adam, graph=True)
+    lr = graph.param_groups[0]["lr"]
+    assert isinstance(lr, torch.Tensor) and lr.item() == pytest.approx(3e-3) and lr.device == torch.device("cpu")
+    assert (graph.defaults["eps"], graph.defaults["capturable"]) == (1e-4, True)
+    sgd = make_optimizer(model, dataclasses.replace(adam, optimizer="sgd"))
+    assert type(sgd) is torch.optim.SGD and sgd.defaults["lr"] == 3e-3
+    assert sgd.param_groups[0]["params"] == list(model.parameters())
+
+
+@pytest.mark.parametrize("value, on", [("off", False), ("OFF", False), ("0", False), ("False", False),
+                                       ("no", False), ("NO", False), ("on", True), ("1", True), ("yes", True)])
+def test_progress_is_on_unless_thesis_progress_says_off(monkeypatch, value, on):
+    from thesis_lib.infra.training import progress_enabled
+
+    monkeypatch.setenv("THESIS_PROGRESS", value)
+    assert progress_enabled(None) is on and progress_enabled(True) is True and progress_enabled(False) is False
+    monkeypatch.delenv("THESIS_PROGRESS")
+    assert progress_enabled(None) is True
+
+
+def test_the_progress_bar_counts_epochs_and_shows_the_last_losses(tmp_path, capsys, monkeypatch):
+    """tqdm's bar on stderr: the description, epochs done of all, the unit, the latest train and test
+    losses; a resumed run starts its bar at the epochs already done. (tqdm's lock is a thread lock here
+    and its monitor thread off: mutmut forks its test runs from a process that ran this test, and
+    tqdm's default lock is a semaphore the forks share, which a killed fork leaves held.)"""
+    from tqdm import std
+
+    monkeypatch.setattr(std.tqdm, "_lock", threading.RLock(), raising=False)
+    monkeypatch.setattr(std.tqdm, "monitor_interval", 0)
+    _interrupted_run(tmp_path / "run.pt", 2)
+    capsys.readouterr()
+    _, history = _run(checkpoint=tmp_path / "run.pt", progress=True, desc="clf")
+    bar = capsys.readouterr().err
+    assert "clf:  67%" in bar and "| 2/3 [" in bar and "| 0/3 [" not in bar
+    final = bar.rsplit("\r", 1)[-1]
+    assert "clf: 100%" in final and "| 3/3 [" in final and "epoch/s" in final
+    assert final.rstrip().endswith(f"test={history.test[-1]:.4g}, train={history.train[-1]:.4g}]")
+    x, y = small_mnist(300)
+    history = fit(classifier(), cross_entropy, x, train_y=y, config=CFG, device="cpu", progress=True)
+    final = capsys.readouterr().err.rsplit("\r", 1)[-1]
+    assert final.startswith("training: 100%") and final.rstrip().endswith(f"train={history.train[-1]:.4g}]")
+
+
+def test_each_epoch_end_sees_the_history_so_far():
+    seen = []
+    _, history = _run(on_epoch_end=lambda epoch, h: seen.append((epoch, h, len(h.train))))
+    assert seen == [(1, history, 1), (2, history, 2), (3, history, 3)] and seen[0][1] is history
+
+
+def test_bad_steps_and_targets_are_refused_by_name():
+    x, y = small_mnist(300)
+    with pytest.raises(ValueError, match="^step='jit' is not allowed"):
+        fit(classifier(), cross_entropy, x, train_y=y, config=CFG, device="cpu", step="jit")
+    with pytest.raises(ValueError, match="^step='graph' needs a CUDA device, but the device is 'cpu'"):
+        fit(classifier(), cross_entropy, x, train_y=y, config=CFG, device="cpu", step="graph")
+    with pytest.raises(ValueError, match="^train_y has 299 entries but train_x has 300$"):
+        fit(classifier(), cross_entropy, x, train_y=y[:299], config=CFG, device="cpu")
+
+
+def test_asked_for_the_cpu_on_a_gpu_machine_it_trains_there_at_the_cpus_budget(monkeypatch):
+    """The machine's default device faked as CUDA: ``device="cpu"`` still trains on the CPU (no CUDA is
+    touched here) and records the CPU's budget, quick."""
+    from thesis_lib.infra import device as device_module
+
+    monkeypatch.delenv("THESIS_BUDGET", raising=False)
+    monkeypatch.setattr(device_module, "default_device", lambda: torch.device("cuda"))
+    _, history = _run(dataclasses.replace(CFG, epochs=1))
+    assert history.device == "cpu" and history.extra["budget"] == "quick"
+
+
+def test_a_resumed_run_restores_the_device_generator_saved_on_the_same_kind_of_device(tmp_path, monkeypatch):
+    """Faked on the CPU: a saved device state is handed back to the device it was saved on, and none
+    is restored where the checkpoint has none."""
+    from thesis_lib.infra import training
+
+    restored = []
+    monkeypatch.setattr(training, "set_device_rng_state", lambda device, state: restored.append((device, state)))
+    path = tmp_path / "run.pt"
+    _interrupted_run(path, 1)
+    _run(dataclasses.replace(CFG, epochs=2), checkpoint=path)
+    assert restored == []
+    state = load_checkpoint(path)
+    state["rng"]["device"] = torch.arange(16, dtype=torch.uint8)
+    state["history"]["epochs"] = 1
+    save_atomic(state, path)
+    _run(dataclasses.replace(CFG, epochs=2), checkpoint=path)
+    assert len(restored) == 1 and restored[0][0] == torch.device("cpu")
+    assert torch.equal(restored[0][1], torch.arange(16, dtype=torch.uint8))

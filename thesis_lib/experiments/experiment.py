@@ -96,6 +96,8 @@ class Experiment:
                              f"{', '.join(map(repr, OBJECTIVES))}")
         if self.data not in DATASETS:
             raise ValueError(f"data={self.data!r} is not allowed; choose one of {', '.join(map(repr, DATASETS))}")
+        if self.curve_epochs and self.curve is None:
+            raise ValueError(f"curve_epochs={self.curve_epochs} is set but the experiment has no curve to measure")
         if self.objective not in WARMUP_OBJECTIVES and any(self.config(b).kl_warmup_epochs for b in BUDGETS):
             raise ValueError(f"kl_warmup_epochs is set but objective={self.objective!r} has no KL term to warm up; "
                              f"a warm-up is allowed with {', '.join(map(repr, WARMUP_OBJECTIVES))}")
@@ -170,7 +172,7 @@ def committed_mismatch(experiment: Experiment, budget: str, spec: dict[str, Any]
         return "absent"
     spec = spec or experiment.spec(budget)
     if manifest.get("key") != spec_key(spec):
-        differences = spec_differences(manifest.get("spec", {}), spec) or ["(the manifest has no spec)"]
+        differences = spec_differences(manifest.get("spec", {}), spec) or ["(no field differs: the manifest's key is not its spec's)"]
         return "it was trained for another spec: " + "; ".join(differences)
     epochs = experiment.config(budget).epochs
     if manifest.get("epochs", 0) < epochs:

@@ -56,3 +56,35 @@ def test_generate_decodes_one_canvas_per_request_seeded():
         expected = torch.sigmoid(model.decoder(torch.cat([z, counts], -1)))
     torch.testing.assert_close(a, expected)
     assert torch.equal(a, generate(model, labels, torch.Generator().manual_seed(2)))
+
+
+def test_encoder_and_decoder_are_linear_layers_written_out():
+    """F.linear with the model's weights: encoder (d_0 + 10, d_1, d_2, 2·latent) on [x, c], decoder
+    (latent + 10, d_2, d_1, d_0) on [z, c], the activation (tanh) between layers, none on either's output."""
+    torch.manual_seed(2)
+    model = ConditionalVAE((30, 20, 15), latent=3, activation=torch.tanh)
+    x, c, z = torch.rand(2, 30), digit_counts(torch.tensor([[1], [8]])), torch.randn(2, 3)
+
+    def through(layers, h):
+        for i, layer in enumerate(layers):
+            h = F.linear(h, layer.W, layer.b)
+            h = h if i == len(layers) - 1 else torch.tanh(h)
+        return h
+
+    code = through(model.encoder.layers, torch.cat([x, c], 1))
+    assert [layer.W.shape[1] for layer in model.encoder.layers] == [40, 20, 15]
+    torch.testing.assert_close(torch.cat(model.encode(x, c), 1), code)
+    assert [layer.W.shape[0] for layer in model.decoder.layers] == [15, 20, 30]
+    torch.testing.assert_close(model.decode_mean(z, c), torch.sigmoid(through(model.decoder.layers,
+                                                                               torch.cat([z, c], 1))))
+    with pytest.raises(ValueError, match="^latent=0 is not allowed"):
+        ConditionalVAE((30, 20), latent=0)
+
+
+def test_a_diverged_encoder_gives_a_nan_objective_not_an_error():
+    """The objective does not read values back to check them: a NaN code shows as a NaN loss."""
+    model = small_cvae()
+    with torch.no_grad():
+        model.encoder.layers[-1].b.fill_(float("nan"))
+    x = torch.rand(3, 16, dtype=torch.float64)
+    assert conditional_negative_elbo(model, x, torch.tensor([[1], [2], [3]])).isnan()

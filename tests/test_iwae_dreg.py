@@ -95,3 +95,24 @@ def test_encoder_gradient_draws_are_the_autograd_gradients_of_seeded_draws():
         torch.testing.assert_close(row, expected)
     assert draws.shape == (3, sum(p.numel() for p in model.encoder.parameters()))
     assert not torch.allclose(draws[0], draws[1])
+
+
+def test_without_noise_given_it_draws_the_noise_of_the_iwae_bound():
+    """Seeded alike, the DReG objective draws the same binarisation and noise [k, B, latent] (in the
+    images' dtype) as :func:`negative_iwae_bound`, so its value is the same -L_k; k and draws are checked."""
+    from thesis_lib.vae import encoder_gradient_draws, negative_iwae_bound
+
+    torch.manual_seed(0)
+    model = VAE((12, 8), latent=3).double()
+    x = torch.rand(4, 12, dtype=torch.float64)
+    torch.manual_seed(1)
+    dreg = negative_iwae_bound_dreg(model, x, k=3)
+    torch.manual_seed(1)
+    torch.testing.assert_close(dreg, negative_iwae_bound(model, x, k=3))
+    with pytest.raises(ValueError, match="^k=0 is not allowed"):
+        negative_iwae_bound_dreg(model, x, k=0)
+    binary = torch.bernoulli(x, generator=torch.Generator().manual_seed(2))
+    default = encoder_gradient_draws(model, binary, negative_iwae_bound_dreg, draws=2)
+    torch.testing.assert_close(default, encoder_gradient_draws(model, binary, negative_iwae_bound_dreg, 2, seed=0))
+    with pytest.raises(ValueError, match="^draws=0 is not allowed"):
+        encoder_gradient_draws(model, binary, negative_iwae_bound_dreg, draws=0)

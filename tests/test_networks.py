@@ -1,5 +1,7 @@
 """Neurons, layers, deep networks and composition (Def 1.1.3–1.1.6, 2.1.3) against nn.Linear / nn.Sequential."""
 
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -174,3 +176,33 @@ def test_composition_shares_parameters_so_training_the_whole_trains_the_parts():
     f(torch.randn(8, 4)).pow(2).sum().add(1).backward()
     opt.step()
     assert not torch.equal(f1.theta[0][0], before)
+
+
+def test_neurons_and_layers_apply_relu_unless_told_otherwise():
+    """Def 1.1.1 and 1.1.2's φ defaults to ReLU: the affine map through torch.relu."""
+    x, W, b = torch.tensor([[1.0, -2.0]]), torch.tensor([[1.0, 1.0], [-1.0, 2.0]]), torch.tensor([0.5, -0.5])
+    affine = F.linear(x, W, b)  # [[-0.5, -5.5]]: both negative
+    torch.testing.assert_close(layer(x, W, b), torch.relu(affine))
+    torch.testing.assert_close(layer_by_neurons(x, W, b), torch.relu(affine))
+    torch.testing.assert_close(neuron(x, W[0], b[0]), torch.relu(affine[:, 0]))
+
+
+def test_refusals_name_the_argument_and_what_is_allowed_in_full():
+    tail = ("is not allowed; it must list at least two positive integers (d_0, ..., d_L): the input dimension, "
+            "then the width of each of the L layers")
+    with pytest.raises(ValueError, match=re.escape(f"widths=None {tail}") + "$"):
+        check_widths(5)
+    with pytest.raises(ValueError, match="^" + re.escape(f"(in_features, width)=(0, 3) {tail}") + "$"):
+        Layer(0, 3)
+    with pytest.raises(ValueError, match="^networks=\\(\\) is not allowed; compose needs at least one DeepNetwork$"):
+        compose()
+    with pytest.raises(ValueError, match=r"^network 2=Linear\(.*\) is not allowed; compose takes DeepNetwork objects$"):
+        compose(DeepNetwork((2, 2)), nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "cannot compose: network 2 has output dimension 2 but network 3 has input dimension 3 (widths (4, 2) "
+            "then (3, 2)); they must be equal") + "$"):
+        compose(DeepNetwork((3, 4)), DeepNetwork((4, 2)), DeepNetwork((3, 2)))
+    with pytest.raises(ValueError, match="^" + re.escape(
+            "activation 'tanh' is not allowed in to_sequential; choose one of 'relu', 'sigmoid', 'identity', "
+            "'leaky_relu'") + "$"):
+        to_sequential(DeepNetwork((3, 4), torch.tanh))

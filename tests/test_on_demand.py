@@ -20,6 +20,8 @@ def test_ordered_pairs_ask_for_every_ordered_pair_equally_often():
     assert requests.shape == (300, 2)
     assert [tuple(r) for r in requests[::3].tolist()] == list(itertools.product(range(10), repeat=2))
     assert all(torch.equal(requests[i], requests[i + 1]) for i in range(0, 300, 3))
+    with pytest.raises(ValueError, match="^per_pair=0 is not allowed"):
+        on_demand.ordered_pairs(0)
 
 
 def _mark_decoder() -> ConditionalVAE:
@@ -59,6 +61,22 @@ def test_meet_gives_each_request_a_draw_read_as_asked_uses_each_draw_once_and_sa
     assert met.tolist() == [True, True, False, True, False, True, False]  # one (0, 2), three (3, 7), no (5, 5)
     used = met_canvases[:, 0, 0].long().tolist()
     assert used == [0, 3, 2, 4]  # the (3, 7) draws in order, the (0, 2) draw once
+
+
+def test_meet_serves_many_requests_first_come_first_served_like_a_queue_per_pair():
+    """200 draws of three pairs against 300 requests: each pair's requests take its draws in the order
+    they were drawn, as one queue per pair written out here does."""
+    gen = torch.Generator().manual_seed(8)
+    kinds = torch.tensor([[3, 7], [1, 1], [0, 2]])
+    labels = kinds[torch.randint(3, (200,), generator=gen)]
+    requests = kinds[torch.randint(3, (300,), generator=gen)]
+    canvases = torch.arange(200.0)[:, None, None].expand(200, 48, 48)
+    met_canvases, met = on_demand.Filtered(canvases, labels, draws=200, accepted=torch.zeros(10, 10)).meet(requests)
+    queues = {pair: [i for i, drawn in enumerate(map(tuple, labels.tolist())) if drawn == pair]
+              for pair in map(tuple, kinds.tolist())}
+    expected = [queues[pair].pop(0) if queues[pair] else None for pair in map(tuple, requests.tolist())]
+    assert met.tolist() == [e is not None for e in expected]
+    assert met_canvases[:, 0, 0].long().tolist() == [e for e in expected if e is not None]
 
 
 def test_the_filter_keeps_the_confident_draws_labelled_as_read_and_counts_every_accepted_one():
@@ -114,7 +132,12 @@ def _block_canvases(n: int, seed: int):
     return canvases, labels
 
 
-def test_cas_is_high_for_canvases_that_teach_the_labels_and_low_for_shuffled_labels():
+def test_cas_is_high_for_canvases_that_teach_the_labels_and_low_for_shuffled_labels(monkeypatch, capsys):
+    """Its fresh reader has the architecture asked for, and it trains without a progress bar even where
+    bars are on (THESIS_PROGRESS=on)."""
+    built = []
+    monkeypatch.setattr(on_demand, "SlotReader", lambda **kw: built.append(kw) or SlotReader(**kw))
+    monkeypatch.setenv("THESIS_PROGRESS", "on")
     train_x, train_y = _block_canvases(600, 0)
     test_x, test_y = _block_canvases(200, 1)
     config = TrainConfig(epochs=6, batch_size=32, lr=3e-3)
@@ -123,6 +146,7 @@ def test_cas_is_high_for_canvases_that_teach_the_labels_and_low_for_shuffled_lab
     shuffled = train_y[torch.randperm(600, generator=torch.Generator().manual_seed(3))]
     bad = on_demand.classification_accuracy_score(train_x, shuffled, test_x, test_y, config, architecture)
     assert good > 0.9 and bad < 0.1
+    assert built == [architecture, architecture] and capsys.readouterr().err == ""
 
 
 def test_the_explorers_canvas_places_both_asked_digits_in_the_middle_of_their_slots():

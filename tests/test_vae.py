@@ -168,3 +168,56 @@ def test_fixed_binarisation_is_seeded():
     assert torch.equal(fixed_binarisation(torch.full((3, 4), 255, dtype=torch.uint8)), torch.ones(3, 4))
     with pytest.raises(ValueError, match="uint8"):
         fixed_binarisation(images.float())
+
+
+def test_the_default_vae_and_its_refusals():
+    model = VAE()
+    assert (model.latent, model.beta, model.encoder.widths) == (20, 1.0, (784, 400, 40))
+    with pytest.raises(ValueError, match="^latent=0 is not allowed"):
+        VAE((4, 3), latent=0)
+    with pytest.raises(ValueError, match="^beta=0 is not allowed"):
+        VAE((4, 3), latent=1, beta=0)
+
+
+def test_the_vae_is_its_linear_layers_written_out():
+    """F.linear with the model's weights and tanh between layers: the encoder's last layer gives (μ,
+    log σ²) with no activation, the decoder's gives logits; the forward pass decodes z = μ."""
+    torch.manual_seed(3)
+    model = VAE((6, 5), latent=2, activation=torch.tanh)
+    x = torch.rand(3, 6)
+    (W1, b1), (W2, b2) = model.encoder.theta
+    code = torch.nn.functional.linear(torch.tanh(torch.nn.functional.linear(x, W1, b1)), W2, b2)
+    torch.testing.assert_close(torch.cat(model.encode(x), 1), code)
+    (V1, c1), (V2, c2) = model.decoder.theta
+    hidden = torch.tanh(torch.nn.functional.linear(code[:, :2], V1, c1))
+    torch.testing.assert_close(model(x), torch.sigmoid(torch.nn.functional.linear(hidden, V2, c2)))
+
+
+def test_fixed_binarisation_defaults_to_seed_0_and_the_output_bias_goes_to_the_last_layer():
+    images = torch.randint(0, 256, (20, 4, 4), dtype=torch.uint8, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(fixed_binarisation(images), fixed_binarisation(images, 0))
+    floats = images.float() / 255
+    torch.testing.assert_close(train_mean_logit(floats), train_mean_logit(images))
+    deep = VAE((16, 8, 4), latent=2)
+    set_output_bias(deep, torch.full((16,), 0.25))
+    assert torch.equal(deep.decoder.layers[-1].b, torch.full((16,), 0.25))
+    assert not torch.equal(deep.decoder.layers[1].b, torch.full((8,), 0.25))
+
+
+def test_the_iwae_bound_takes_five_samples_unless_told():
+    model = small_vae().float()
+    x = torch.rand(4, 16)
+    torch.manual_seed(5)
+    default = negative_iwae_bound(model, x)
+    torch.manual_seed(5)
+    assert default == negative_iwae_bound(model, x, k=5)
+
+
+@pytest.mark.parametrize("objective", [negative_elbo, squared_error_negative_elbo])
+def test_a_diverged_encoder_gives_a_nan_objective_not_an_error(objective):
+    """The objectives do not read values back to check them (a host sync every step): a NaN code shows
+    as a NaN loss, as chapter 2.2's diverging run shows it."""
+    model = small_vae().float()
+    with torch.no_grad():
+        model.encoder.layers[-1].b.fill_(float("nan"))
+    assert objective(model, torch.rand(3, 16)).isnan()

@@ -35,8 +35,8 @@ def digit_counts(labels: Tensor, *, check: bool = True) -> Tensor:
                          "digit labels [B, k], one row per image")
     if check and len(labels) and (labels.min() < 0 or labels.max() >= DIGITS):
         raise ValueError(f"labels must be digits 0..9, got values from {labels.min()} to {labels.max()}")
-    counts = torch.zeros(len(labels), DIGITS, device=labels.device)
-    return counts.scatter_add_(1, labels.long(), torch.ones(labels.shape, device=labels.device))
+    counts = labels.new_zeros((len(labels), DIGITS), dtype=torch.float32)
+    return counts.scatter_add_(1, labels.long(), torch.ones_like(labels, dtype=torch.float32))
 
 
 class ConditionalVAE(nn.Module):
@@ -52,12 +52,12 @@ class ConditionalVAE(nn.Module):
 
     def encode(self, x: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
         """(μ, log σ²) of q(z | x, c) for images x [B, ...] and conditions c [B, 10]."""
-        mu, logvar = self.encoder(torch.cat([x.reshape(len(x), -1), c], -1)).chunk(2, dim=-1)
+        mu, logvar = self.encoder(torch.cat([x.reshape(len(x), -1), c], 1)).chunk(2, dim=1)
         return mu, logvar
 
     def decode_mean(self, z: Tensor, c: Tensor) -> Tensor:
         """The pixel probabilities E[x | z, c], [B, d_0]."""
-        return torch.sigmoid(self.decoder(torch.cat([z, c], -1)))
+        return torch.sigmoid(self.decoder(torch.cat([z, c], 1)))
 
 
 def conditional_negative_elbo(model: ConditionalVAE, x: Tensor, y: Tensor) -> Tensor:
@@ -66,7 +66,7 @@ def conditional_negative_elbo(model: ConditionalVAE, x: Tensor, y: Tensor) -> Te
     c = digit_counts(y, check=False)
     x = binarise(x).reshape(len(x), -1)
     mu, logvar = model.encode(x, c)
-    logits = model.decoder(torch.cat([reparameterise(mu, logvar), c], -1))
+    logits = model.decoder(torch.cat([reparameterise(mu, logvar), c], 1))
     return (bernoulli_nll(x, logits) + kl_to_standard_normal(mu, logvar, check=False)).mean()
 
 

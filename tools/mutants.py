@@ -47,6 +47,7 @@ MODULES = {
     # the quick tests only: the slow ones start processes or train on 19,200 images, seconds a mutant
     "thesis_lib/infra/training.py": 'tests/test_training.py -m "not slow"',
     "thesis_lib/infra/data.py": "tests/test_data.py",
+    "thesis_lib/infra/mnist_files.py": "tests/test_mnist_files.py",
     "thesis_lib/experiments/experiment.py": "tests/test_experiment.py",
 }
 EQUIVALENT = ROOT / "tests" / "mutants-equivalent.txt"

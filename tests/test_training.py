@@ -372,6 +372,19 @@ def test_the_wall_time_sums_the_epochs_and_leaves_out_pauses_curves_and_resumes(
     assert saved < resumed.wall_time < saved + history.wall_time + pause / 2
 
 
+def test_the_wall_time_adds_each_epochs_duration_on_a_clock_that_ticks_once_per_reading(tmp_path, monkeypatch):
+    """A fake clock, one second per reading: fit reads it at the start and end of each epoch, so three
+    epochs take 3 s, and a run resumed after one epoch ends at 3 s too."""
+    from thesis_lib.infra import training
+
+    ticks = iter(range(1000))
+    monkeypatch.setattr(training.time, "perf_counter", lambda: float(next(ticks)))
+    assert _run()[1].wall_time == 3.0
+    _interrupted_run(tmp_path / "run.pt", 1)
+    assert load_checkpoint(tmp_path / "run.pt")["history"]["wall_time"] == 1.0
+    assert _run(checkpoint=tmp_path / "run.pt")[1].wall_time == 3.0
+
+
 def test_the_static_step_trains_what_the_eager_step_trains():
     """The graph step's static buffers, capturable fused Adam and eager partial last batch (2,000 images
     in batches of 100 and of 300: 6 full and one of 200) give the eager loop's weights up to rounding."""

@@ -18,6 +18,7 @@ fast = settings(max_examples=40, deadline=None)
 @pytest.mark.parametrize("cls,bad,match", [
     (Encoder, (5, 4, 6, 2), r"widths=\(5, 4, 6, 2\) is not allowed for an encoder .* d_1=4 < d_2=6"),
     (Decoder, (2, 4, 3, 5), r"widths=\(2, 4, 3, 5\) is not allowed for a decoder .* d_1=4 > d_2=3"),
+    (Decoder, (4, 2, 5), r"widths=\(4, 2, 5\) is not allowed for a decoder .* d_0=4 > d_1=2"),
 ])
 def test_encoder_and_decoder_refuse_non_monotone_widths(cls, bad, match):
     with pytest.raises(ValueError, match=match):
@@ -78,7 +79,16 @@ def test_autoencoder_refuses_wrong_parts():
         Autoencoder(DeepNetwork((5, 6, 2)), Decoder((2, 3, 5)))
     with pytest.raises(ValueError, match="is not allowed for a decoder"):
         Autoencoder(Encoder((5, 4, 2)), DeepNetwork((2, 6, 5)))
-    with pytest.raises(ValueError, match="must be a DeepNetwork"):
+    with pytest.raises(ValueError, match=r"^encoder=Linear\(.*\) is not allowed; it must be a DeepNetwork$"):
         Autoencoder(nn.Linear(5, 2), Decoder((2, 5)))
+    with pytest.raises(ValueError, match=r"^decoder=Linear\(.*\) is not allowed; it must be a DeepNetwork$"):
+        Autoencoder(Encoder((5, 2)), nn.Linear(2, 5))
     with pytest.raises(ValueError, match="is not allowed for an encoder"):
         mirrored_autoencoder((3, 12, 784))
+
+
+def test_a_mirrored_autoencoder_uses_its_activation_in_both_parts():
+    model = mirrored_autoencoder((6, 4, 2), activation="sigmoid", output_activation="identity",
+                                 bottleneck_activation="identity")
+    assert model.encoder.activations == ("sigmoid", "identity")
+    assert model.decoder.activations == ("sigmoid", "identity")

@@ -132,3 +132,18 @@ def test_the_same_seed_draws_the_same_estimate():
 def test_bad_input_is_refused_with_a_clear_message(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_by_default_agreement_is_within_the_two_sided_one_in_a_million_normal_interval():
+    """Samples [0, 2]: mean 1, standard error 1, so the default tolerance is SciPy's normal quantile
+    z = norm.isf(5e-7) = 4.8916; two samples are enough for an estimate."""
+    from scipy.stats import norm
+
+    estimate = monte_carlo(torch.tensor([0.0, 2.0]))
+    assert (estimate.mean, estimate.standard_error) == (1.0, 1.0)
+    z = norm.isf(5e-7)
+    assert estimate.agrees_with(1 + z - 1e-6) and not estimate.agrees_with(1 + z + 1e-6)
+    assert estimate.check("two samples", 1.0).startswith("two samples")
+    with pytest.raises(AssertionError, match=r"outside the Monte Carlo tolerance \(alpha=1e-06\)"):
+        estimate.check("two samples", 6.0)
+    assert mc_entropy(Normal(0.0, 1.0), 2).n == 2

@@ -38,6 +38,8 @@ MODULES = {
     "thesis_lib/likelihood.py": "tests/test_likelihood.py",
     "thesis_lib/generation_metrics.py": "tests/test_generation_metrics.py",
     "thesis_lib/networks.py": "tests/test_networks.py",
+    "thesis_lib/autoencoders.py": "tests/test_autoencoders.py",
+    "thesis_lib/monte_carlo.py": "tests/test_monte_carlo.py",
     # its IWAE gradient estimator (DReG) has its own test file
     "thesis_lib/vae.py": "tests/test_vae.py tests/test_iwae_dreg.py",
     "thesis_lib/conditional_vae.py": "tests/test_conditional_vae.py",

@@ -2,9 +2,9 @@
 
 Each module of MODULES is mutated on its own, in a scratch copy of the repository, and each mutant
 runs against that module's own test file only (mutmut picks, within it, the tests that run the mutated
-function), so that a run fits. The script prints the mutation score per module ((killed + timed out) /
-mutants) and lists every surviving mutant that ``tests/mutants-equivalent.txt`` does not explain; it
-exits 1 if there is one.
+function), so that a run fits. The script prints the mutation
+score per module ((killed + timed out) / mutants) and lists every surviving mutant that
+``tests/mutants-equivalent.txt`` does not explain; it exits 1 if there is one.
 
     .venv/bin/python tools/mutants.py                      # every module of MODULES
     .venv/bin/python tools/mutants.py thesis_lib/losses.py # some of them

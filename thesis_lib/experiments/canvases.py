@@ -112,24 +112,24 @@ def cas(canvases: torch.Tensor, labels: torch.Tensor) -> float:
                                                    cas_reader_architecture())
 
 
-def generator_evaluation(make) -> dict[str, float]:
-    """The request measures of a conditional generator ``make(requests, generator) -> canvases`` (seed 0)
-    with the committed reader, and the CAS of its canvases for every ordered pair :data:`CAS_PER_PAIR`
-    times (seed 1)."""
+def conditional_evaluation(model: nn.Module) -> dict[str, float]:
+    """``cvae-conv-canvases``: canvases decoded for each request."""
     reader = READER.trained("full")[0]
+
+    def make(requests, generator):
+        return generate(model, len(requests), requests, generator)
+
     requests = on_demand.ordered_pairs(CAS_PER_PAIR)
     return request_measures(reader, make) | {
         "cas": cas(make(requests, torch.Generator().manual_seed(1)), requests)}
 
 
-def conditional_evaluation(model: nn.Module) -> dict[str, float]:
-    """``cvae-conv-canvases``: canvases decoded for each request."""
-    return generator_evaluation(lambda requests, generator: generate(model, len(requests), requests, generator))
-
-
 def compositional_evaluation(model: nn.Module) -> dict[str, float]:
     """``cvae-digits``: each request's digits drawn one by one and placed into their slots."""
-    return generator_evaluation(lambda requests, generator: on_demand.compositional(model, requests, generator))
+    reader = READER.trained("full")[0]
+    requests = on_demand.ordered_pairs(CAS_PER_PAIR)
+    return request_measures(reader, lambda r, g: on_demand.compositional(model, r, g)) | {
+        "cas": cas(on_demand.compositional(model, requests, torch.Generator().manual_seed(1)), requests)}
 
 
 def filtered_evaluation(model: nn.Module) -> dict[str, float]:

@@ -172,8 +172,7 @@ def committed_mismatch(experiment: Experiment, budget: str, spec: dict[str, Any]
         return "absent"
     spec = spec or experiment.spec(budget)
     if manifest.get("key") != spec_key(spec):
-        differences = (spec_differences(manifest.get("spec", {}), spec)
-                       or ["(no field differs: the manifest's key is not its spec's)"])
+        differences = spec_differences(manifest.get("spec", {}), spec) or ["(no field differs: the manifest's key is not its spec's)"]
         return "it was trained for another spec: " + "; ".join(differences)
     epochs = experiment.config(budget).epochs
     if manifest.get("epochs", 0) < epochs:
